@@ -1,0 +1,71 @@
+# Two commands matter: `make run` starts the product, `make test` runs the suite.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+PIP_FLAGS ?= --disable-pip-version-check --quiet
+
+# The first Python >= 3.12 on this machine: PATH first, then pyenv's versions.
+PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 \
+	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python /usr/local/bin/python3.1[2-9] 2>/dev/null); do \
+	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
+
+.PHONY: help install run test lint format checks licenses messages translations superuser clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+$(PY):
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; fi
+	@echo "Creating $(VENV) with $(PYTHON)"
+	@$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(PY) requirements/base.txt requirements/local.txt
+	$(PY) -m pip install $(PIP_FLAGS) -r requirements/local.txt
+	@touch $(STAMP)
+
+install: $(STAMP)  ## Create .venv and install the pinned dependencies
+
+translations: $(STAMP)  ## Compile the .po files into .mo files
+	@$(PY) manage.py compiletranslations
+
+run: install translations  ## Start the web server and a task worker (Ctrl-C stops both)
+	@$(PY) manage.py migrate --noinput -v 0
+	@echo ""
+	@echo "  Picsort is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
+	@echo ""
+	@HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
+
+test: install translations  ## Run the whole test suite (set DATABASE_URL for PostgreSQL)
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+lint: install  ## ruff: lint and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install  ## ruff: fix what can be fixed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+checks: install  ## Django's checks, migrations in sync, deploy checks with production settings
+	$(PY) manage.py makemigrations --check --dry-run
+	$(PY) manage.py check --fail-level WARNING
+	bash scripts/check-deploy
+
+licenses: install  ## Licences of everything we ship (production requirements)
+	bash scripts/licenses
+
+messages: install  ## Extract translatable strings into locale/es (needs GNU gettext)
+	$(PY) manage.py makemessages -l es --no-obsolete \
+		--ignore='.venv/*' --ignore='staticfiles/*' --ignore='tests/*'
+
+superuser: install  ## Create an administrator account
+	$(PY) manage.py migrate --noinput -v 0
+	$(PY) manage.py createsuperuser
+
+clean:  ## Remove the virtualenv, local database and build artefacts
+	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .coverage htmlcov

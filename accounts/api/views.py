@@ -1,0 +1,11 @@
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.api.serializers import MeSerializer
+
+
+class MeApi(APIView):
+    """Who the request is authenticated as: a quick way to test a token."""
+
+    def get(self, request):
+        return Response(MeSerializer(request.user).data)

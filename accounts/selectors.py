@@ -1,0 +1,7 @@
+from django.db.models import QuerySet
+
+from accounts.models import ApiToken, User
+
+
+def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user).order_by("-created_at")

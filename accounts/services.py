@@ -1,0 +1,49 @@
+from django.conf import settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from accounts.models import ApiToken, User
+from core.exceptions import ApplicationError
+
+
+def user_update_profile(*, user: User, name: str) -> User:
+    user.name = name.strip()
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["name"])
+    return user
+
+
+@transaction.atomic
+def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
+    """Creates a token and returns it with its key, which is never shown again."""
+    name = name.strip()
+    if not name:
+        raise ApplicationError(_("Give the token a name."), code="token_name_required")
+    # Lock the user's row so two parallel requests cannot pass the limit.
+    User.objects.select_for_update().filter(pk=user.pk).first()
+    limit = settings.API_TOKENS_PER_USER
+    if user.api_tokens.count() >= limit:
+        raise ApplicationError(
+            _("You already have %(limit)d tokens. Revoke one first.") % {"limit": limit},
+            code="token_limit_reached",
+        )
+    key = ApiToken.generate_key()
+    token = ApiToken.objects.create(
+        user=user,
+        name=name[:100],
+        key_prefix=key[: len(ApiToken.PREFIX) + 4],
+        key_digest=ApiToken.digest(key),
+    )
+    return token, key
+
+
+def api_token_revoke(*, user: User, token_id: int) -> None:
+    deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
+    if not deleted:
+        raise ApplicationError(_("That token does not exist."), code="not_found", status=404)
+
+
+@transaction.atomic
+def user_delete(*, user: User) -> None:
+    """Deletes the account and, through cascades, everything the user owns."""
+    user.delete()
