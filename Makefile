@@ -24,7 +24,7 @@ $(PY):
 	@echo "Creating $(VENV) with $(PYTHON)"
 	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) requirements/base.txt requirements/local.txt
+$(STAMP): $(PY) requirements/base.txt requirements/production.txt requirements/local.txt
 	$(PY) -m pip install $(PIP_FLAGS) -r requirements/local.txt
 	@touch $(STAMP)
 
@@ -38,7 +38,7 @@ run: install translations  ## Start the web server and a task worker (Ctrl-C sto
 	@echo ""
 	@echo "  Picsort is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
-	@HOST=$(HOST) PORT=$(PORT) $(VENV)/bin/honcho -f Procfile start
+	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) honcho -f Procfile start
 
 test: install translations  ## Run the whole test suite (set DATABASE_URL for PostgreSQL)
 	$(PY) -m pytest $(PYTEST_ARGS)
