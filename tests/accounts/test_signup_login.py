@@ -194,3 +194,13 @@ def test_staff_reaches_admin_and_others_do_not(client):
     assert client.get(reverse("admin:index")).status_code == 200
     client.force_login(UserFactory())
     assert client.get(reverse("admin:login")).status_code == 403
+
+
+def test_emails_go_out_in_the_visitors_language(client, mailoutbox):
+    client.post(reverse("set_language"), {"language": "es", "next": "/"})
+    _signup(client, "nueva@example.com")
+    assert len(mailoutbox) == 1
+    message = mailoutbox[0]
+    assert message.subject.startswith("[Picsort]")
+    assert "confirme su dirección de correo electrónico" in message.subject
+    assert "Please confirm" not in message.body
