@@ -1,0 +1,319 @@
+"""Administrators change what images are classified into, from here.
+
+Upload a label set (txt, CSV or JSON) and a .keras model for it; validation
+runs in a worker and its progress shows on the model's page; activate a ready
+version under an alias, or roll an alias back, with one action. Every admin
+write goes through ``services``.
+"""
+
+from django import forms
+from django.contrib import admin, messages
+from django.db import transaction
+from django.http import HttpResponseRedirect
+from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from core.exceptions import ApplicationError
+from models_registry import selectors, services
+from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
+
+
+class _ServiceAdmin(admin.ModelAdmin):
+    """Creation goes through a service; errors come back as form errors."""
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+
+# Label sets
+# ------------------------------------------------------------------------------
+
+
+class LabelSetAddForm(forms.ModelForm):
+    labels_file = forms.FileField(
+        label=_("Labels file"),
+        help_text=_(
+            "A .txt file (one class per line), a .csv file (key,name[,name_es]) or a .json "
+            "list. The order is the model's output order. The same name makes a new version."
+        ),
+    )
+
+    class Meta:
+        model = LabelSet
+        fields = ["name", "description"]
+
+
+@admin.register(LabelSet)
+class LabelSetAdmin(_ServiceAdmin):
+    list_display = ["name", "version", "label_count", "created_at", "created_by"]
+    search_fields = ["name"]
+    readonly_fields = ["name", "version", "description", "created_by", "created_at", "preview"]
+
+    @admin.display(description=_("labels"))
+    def label_count(self, obj: LabelSet) -> int:
+        return obj.labels.count()
+
+    @admin.display(description=_("first labels"))
+    def preview(self, obj: LabelSet) -> str:
+        labels = selectors.label_list_for_set(label_set=obj)[:20]
+        return format_html(
+            "<ol start='0'>{}</ol>",
+            format_html_join(
+                "",
+                "<li><code>{}</code> {} <em>{}</em></li>",
+                ((label.key, label.name, label.translations.get("es", "")) for label in labels),
+            ),
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = LabelSetAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "description", "labels_file"]
+        return self.readonly_fields
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # label sets are immutable: a new upload makes a new version
+        upload = form.cleaned_data["labels_file"]
+        created = services.label_set_import_file(
+            name=form.cleaned_data["name"],
+            filename=upload.name,
+            data=upload.read(),
+            description=form.cleaned_data.get("description", ""),
+            user=request.user,
+        )
+        obj.pk = created.pk
+        obj.version = created.version
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or not obj.model_versions.exists()
+
+
+@admin.register(Label)
+class LabelAdmin(admin.ModelAdmin):
+    list_display = ["index", "key", "name", "label_set"]
+    list_filter = ["label_set"]
+    search_fields = ["key", "name"]
+    list_select_related = ["label_set"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+# Model versions
+# ------------------------------------------------------------------------------
+
+
+class ModelVersionAddForm(forms.ModelForm):
+    upload = forms.FileField(
+        label=_("Keras model (.keras)"),
+        help_text=_(
+            "A Keras 3 model: one input (batch, size, size, 3) of float RGB normalised as "
+            "(pixel − mean) / std, one output with one value per label."
+        ),
+    )
+
+    class Meta:
+        model = ModelVersion
+        fields = ["name", "label_set", "notes"]
+
+
+@admin.register(ModelVersion)
+class ModelVersionAdmin(_ServiceAdmin):
+    list_display = ["__str__", "status_badge", "label_set", "source", "aliases_list", "created_at"]
+    list_filter = ["status", "source", "label_set"]
+    search_fields = ["name"]
+    list_select_related = ["label_set"]
+    actions = ["activate_as_default", "validate_again"]
+    readonly_fields = [
+        "name",
+        "version",
+        "label_set",
+        "source",
+        "status_badge",
+        "progress_step",
+        "error",
+        "sha256",
+        "onnx_sha256",
+        "input_size",
+        "preprocessing",
+        "metrics",
+        "notes",
+        "created_by",
+        "created_at",
+        "validated_at",
+        "aliases_list",
+    ]
+
+    class Media:
+        js = ["models_registry/admin_refresh.js"]
+
+    @admin.display(description=_("status"), ordering="status")
+    def status_badge(self, obj: ModelVersion) -> str:
+        return format_html(
+            '<span class="model-status" data-status="{}">{}</span>',
+            obj.status,
+            obj.get_status_display(),
+        )
+
+    @admin.display(description=_("step"))
+    def progress_step(self, obj: ModelVersion) -> str:
+        return obj.progress.get("step", "")
+
+    @admin.display(description=_("aliases"))
+    def aliases_list(self, obj: ModelVersion) -> str:
+        return ", ".join(alias.name for alias in obj.aliases.all()) or "–"
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None:
+            kwargs["form"] = ModelVersionAddForm
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fields(self, request, obj=None):
+        if obj is None:
+            return ["name", "label_set", "upload", "notes"]
+        return self.readonly_fields
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.readonly_fields if obj else []
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            return  # versions are immutable
+        created = services.model_version_upload(
+            name=form.cleaned_data["name"],
+            file=form.cleaned_data["upload"],
+            label_set=form.cleaned_data["label_set"],
+            notes=form.cleaned_data.get("notes", ""),
+            user=request.user,
+        )
+        obj.pk = created.pk
+        obj.version = created.version
+        self.message_user(
+            request,
+            gettext("%(version)s was uploaded; it is being validated in the background.")
+            % {"version": created},
+        )
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return obj is None or not obj.aliases.exists()
+
+    @admin.action(description=_("Activate the selected version as “default”"))
+    def activate_as_default(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, gettext("Select exactly one version."), messages.ERROR)
+            return
+        try:
+            services.model_alias_point(
+                alias=services.DEFAULT_ALIAS, version=queryset.get(), user=request.user
+            )
+        except ApplicationError as error:
+            self.message_user(request, error.message, messages.ERROR)
+            return
+        self.message_user(
+            request, gettext("“default” now points at %(v)s.") % {"v": queryset.get()}
+        )
+
+    @admin.action(description=_("Validate the selected failed versions again"))
+    def validate_again(self, request, queryset):
+        for version in queryset:
+            try:
+                with transaction.atomic():
+                    services.model_version_revalidate(version=version)
+            except ApplicationError as error:
+                self.message_user(request, f"{version}: {error.message}", messages.ERROR)
+
+
+# Aliases
+# ------------------------------------------------------------------------------
+
+
+class AliasChangeInline(admin.TabularInline):
+    model = AliasChange
+    fields = ["changed_at", "action", "from_version", "to_version", "changed_by"]
+    readonly_fields = fields
+    extra = 0
+    can_delete = False
+    ordering = ["-changed_at", "-id"]
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class ModelAliasForm(forms.ModelForm):
+    class Meta:
+        model = ModelAlias
+        fields = ["name", "version"]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["version"].queryset = selectors.model_version_list()
+
+
+@admin.register(ModelAlias)
+class ModelAliasAdmin(_ServiceAdmin):
+    form = ModelAliasForm
+    list_display = ["name", "version", "updated_by", "updated_at"]
+    list_select_related = ["version", "updated_by"]
+    inlines = [AliasChangeInline]
+    actions = ["roll_back"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name"] if obj else []
+
+    def save_model(self, request, obj, form, change):
+        alias = services.model_alias_point(
+            alias=obj.name, version=form.cleaned_data["version"], user=request.user
+        )
+        obj.pk = alias.pk
+
+    def save_related(self, request, form, formsets, change):
+        pass  # history rows are written by the service only
+
+    @admin.action(description=_("Roll back the selected aliases to their previous version"))
+    def roll_back(self, request, queryset):
+        for alias in queryset:
+            try:
+                moved = services.model_alias_rollback(alias=alias.name, user=request.user)
+            except ApplicationError as error:
+                self.message_user(request, error.message, messages.ERROR)
+                continue
+            self.message_user(
+                request,
+                gettext("“%(alias)s” is back on %(version)s.")
+                % {"alias": moved.name, "version": moved.version},
+            )
+
+
+@admin.register(AliasChange)
+class AliasChangeAdmin(admin.ModelAdmin):
+    list_display = ["changed_at", "alias", "action", "from_version", "to_version", "changed_by"]
+    list_filter = ["alias", "action"]
+    list_select_related = ["alias", "from_version", "to_version", "changed_by"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False

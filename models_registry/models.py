@@ -1,0 +1,220 @@
+"""What images are classified into (label sets) and by what (model versions).
+
+A ``ModelVersion`` is immutable once ready; a ``ModelAlias`` such as ``default``
+points at one ready version, and every move of an alias is recorded in
+``AliasChange`` so it can be audited and rolled back.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+
+
+def _model_upload_to(instance: "ModelVersion", filename: str) -> str:
+    # Random names: the user's filename never reaches the storage path.
+    return f"models/{uuid.uuid4().hex}/model.keras"
+
+
+def _onnx_upload_to(instance: "ModelVersion", filename: str) -> str:
+    return f"models/{uuid.uuid4().hex}/model.onnx"
+
+
+class LabelSet(TimeStampedModel):
+    """An ordered list of classes. A new upload under the same name is a new version."""
+
+    name = models.CharField(_("name"), max_length=100)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    description = models.TextField(_("description"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+    class Meta:
+        verbose_name = _("label set")
+        verbose_name_plural = _("label sets")
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "version"], name="labelset_name_version_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+
+class Label(models.Model):
+    label_set = models.ForeignKey(
+        LabelSet, on_delete=models.CASCADE, related_name="labels", verbose_name=_("label set")
+    )
+    index = models.PositiveIntegerField(_("index"))
+    key = models.CharField(_("key"), max_length=100)
+    name = models.CharField(_("name"), max_length=200)
+    # {"es": "gato atigrado", ...}; English lives in ``name``.
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("label")
+        verbose_name_plural = _("labels")
+        ordering = ["label_set", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["label_set", "index"], name="label_index_unique"),
+            models.UniqueConstraint(fields=["label_set", "key"], name="label_key_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.index}: {self.name}"
+
+    def name_in(self, language: str | None = None) -> str:
+        language = (language or get_language() or "en").split("-")[0]
+        return self.translations.get(language) or self.name
+
+
+class ModelVersion(TimeStampedModel):
+    class Status(models.TextChoices):
+        UPLOADED = "uploaded", _("uploaded")
+        VALIDATING = "validating", _("validating")
+        READY = "ready", _("ready")
+        FAILED = "failed", _("failed")
+
+    class Source(models.TextChoices):
+        PRETRAINED = "pretrained", _("pretrained")
+        UPLOAD = "upload", _("uploaded by an administrator")
+        TRAINING = "training", _("trained on the site")
+
+    name = models.CharField(_("name"), max_length=100)
+    version = models.PositiveIntegerField(_("version"), default=1)
+    label_set = models.ForeignKey(
+        LabelSet,
+        on_delete=models.PROTECT,
+        related_name="model_versions",
+        verbose_name=_("label set"),
+    )
+    source = models.CharField(
+        _("source"), max_length=20, choices=Source.choices, default=Source.UPLOAD
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.UPLOADED, db_index=True
+    )
+    error = models.TextField(_("error"), blank=True)
+    progress = models.JSONField(_("progress"), default=dict, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+
+    file = models.FileField(_("Keras file"), upload_to=_model_upload_to, max_length=255)
+    sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
+    onnx_file = models.FileField(
+        _("ONNX file"), upload_to=_onnx_upload_to, max_length=255, blank=True
+    )
+    onnx_sha256 = models.CharField(_("ONNX SHA-256"), max_length=64, blank=True)
+
+    input_size = models.PositiveIntegerField(_("input size"), default=224)
+    # {"resize": 256, "crop": 224, "mean": [...], "std": [...], "output": "logits"}
+    preprocessing = models.JSONField(_("preprocessing"), default=dict)
+    metrics = models.JSONField(_("metrics"), default=dict, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+    validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("model version")
+        verbose_name_plural = _("model versions")
+        ordering = ["name", "-version"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name", "version"], name="modelversion_name_version_unique"
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="ready") | ~models.Q(onnx_sha256=""),
+                name="modelversion_ready_has_onnx",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.version}"
+
+    @property
+    def is_ready(self) -> bool:
+        return self.status == self.Status.READY
+
+
+class ModelAlias(models.Model):
+    """A name (``default``, ``staging``...) that points at one ready version."""
+
+    name = models.SlugField(_("name"), max_length=50, unique=True)
+    version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="aliases", verbose_name=_("version")
+    )
+    updated_at = models.DateTimeField(_("updated"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("updated by"),
+    )
+
+    class Meta:
+        verbose_name = _("model alias")
+        verbose_name_plural = _("model aliases")
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return f"{self.name} → {self.version}"
+
+
+class AliasChange(models.Model):
+    """One move of an alias: who pointed it where, from where, and when."""
+
+    class Action(models.TextChoices):
+        ACTIVATE = "activate", _("activate")
+        ROLLBACK = "rollback", _("roll back")
+
+    alias = models.ForeignKey(
+        ModelAlias, on_delete=models.CASCADE, related_name="changes", verbose_name=_("alias")
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    from_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("from version"),
+    )
+    to_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("to version")
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("changed by"),
+    )
+    changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("alias change")
+        verbose_name_plural = _("alias changes")
+        ordering = ["-changed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.alias.name}: {self.from_version} → {self.to_version}"

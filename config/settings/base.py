@@ -308,9 +308,26 @@ LOGGING = {
         "console": {"class": "logging.StreamHandler", "formatter": "plain"},
     },
     "root": {"handlers": ["console"], "level": env("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        "tf2onnx": {"level": "WARNING"},
+        "absl": {"level": "WARNING"},
+    },
 }
 
 # Accounts
 # ------------------------------------------------------------------------------
 API_TOKENS_PER_USER = env.int("DJANGO_API_TOKENS_PER_USER", default=10)
 ACCOUNT_ALLOW_SIGNUP = env.bool("DJANGO_ACCOUNT_ALLOW_SIGNUP", default=True)
+
+# Models and inference
+# ------------------------------------------------------------------------------
+# Threads per ONNX Runtime session; 0 lets ONNX Runtime use every core.
+INFERENCE_THREADS = env.int("DJANGO_INFERENCE_THREADS", default=0)
+IMAGE_MAX_PIXELS = env.int("DJANGO_IMAGE_MAX_PIXELS", default=40_000_000)
+MODEL_MAX_UPLOAD_BYTES = env.int("DJANGO_MODEL_MAX_UPLOAD_MB", default=500) * 2**20
+MODEL_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_MODEL_MAX_UNCOMPRESSED_MB", default=1500) * 2**20
+MODEL_MAX_ARCHIVE_MEMBERS = 50
+LABEL_FILE_MAX_BYTES = 2 * 2**20
+LABEL_SET_MAX_CLASSES = env.int("DJANGO_LABEL_SET_MAX_CLASSES", default=5000)
+DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20

@@ -62,7 +62,17 @@ def test_every_marked_string_is_in_the_catalogue(tmp_path, settings):
         root,
         copy,
         ignore=shutil.ignore_patterns(
-            ".venv", ".git", "artifacts", "staticfiles", "media", "*.sqlite3*", "node_modules"
+            ".venv",
+            ".git",
+            "artifacts",
+            "staticfiles",
+            "media",
+            ".test-media",
+            "*.sqlite3*",
+            "__pycache__",
+            ".pytest_cache",
+            ".ruff_cache",
+            "node_modules",
         ),
     )
     subprocess.run(

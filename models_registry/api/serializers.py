@@ -1,0 +1,86 @@
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from rest_framework import serializers
+
+from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
+
+
+class LabelSetSerializer(serializers.ModelSerializer):
+    label_count = serializers.SerializerMethodField()
+
+    class Meta:
+        model = LabelSet
+        fields = ["id", "name", "version", "description", "label_count", "created_at"]
+
+    def get_label_count(self, obj: LabelSet) -> int:
+        return obj.labels.count()
+
+
+class LabelSerializer(serializers.ModelSerializer):
+    localized_name = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Label
+        fields = ["index", "key", "name", "localized_name", "translations"]
+
+    def get_localized_name(self, obj: Label) -> str:
+        return obj.name_in(get_language())
+
+
+class LabelSetUploadSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    description = serializers.CharField(required=False, allow_blank=True, default="")
+    file = serializers.FileField(help_text=_(".txt, .csv (key,name[,name_es]) or .json"))
+
+
+class ModelVersionSerializer(serializers.ModelSerializer):
+    label_set = LabelSetSerializer(read_only=True)
+    aliases = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+
+    class Meta:
+        model = ModelVersion
+        fields = [
+            "id",
+            "name",
+            "version",
+            "status",
+            "error",
+            "source",
+            "label_set",
+            "input_size",
+            "preprocessing",
+            "metrics",
+            "sha256",
+            "aliases",
+            "created_at",
+            "validated_at",
+        ]
+
+
+class ModelVersionUploadSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=100)
+    label_set = serializers.PrimaryKeyRelatedField(queryset=LabelSet.objects.all())
+    file = serializers.FileField(help_text=_("A Keras 3 .keras file"))
+    notes = serializers.CharField(required=False, allow_blank=True, default="")
+
+
+class ModelAliasSerializer(serializers.ModelSerializer):
+    version = ModelVersionSerializer(read_only=True)
+
+    class Meta:
+        model = ModelAlias
+        fields = ["name", "version", "updated_at"]
+
+
+class AliasChangeSerializer(serializers.ModelSerializer):
+    from_version = serializers.StringRelatedField()
+    to_version = serializers.StringRelatedField()
+    changed_by = serializers.StringRelatedField()
+
+    class Meta:
+        model = AliasChange
+        fields = ["action", "from_version", "to_version", "changed_by", "changed_at"]
+
+
+class AliasActivateSerializer(serializers.Serializer):
+    version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())

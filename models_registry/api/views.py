@@ -1,0 +1,147 @@
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from rest_framework import generics, permissions, status
+from rest_framework.parsers import FormParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from models_registry import selectors, services
+from models_registry.api import serializers as s
+from models_registry.models import ModelAlias
+
+
+class IsStaffOrReadOnly(permissions.BasePermission):
+    def has_permission(self, request, view) -> bool:
+        if not request.user or not request.user.is_authenticated:
+            return False
+        return request.method in permissions.SAFE_METHODS or request.user.is_staff
+
+
+class LabelSetListApi(generics.ListAPIView):
+    """Label sets (GET); staff upload a new one or a new version (POST, multipart)."""
+
+    permission_classes = [IsStaffOrReadOnly]
+    serializer_class = s.LabelSetSerializer
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_queryset(self):
+        return selectors.label_set_list()
+
+    def get_serializer_class(self):
+        return s.LabelSetUploadSerializer if self.request.method == "POST" else s.LabelSetSerializer
+
+    def post(self, request):
+        upload = s.LabelSetUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        label_set = services.label_set_import_file(
+            name=data["name"],
+            filename=data["file"].name,
+            data=data["file"].read(),
+            description=data["description"],
+            user=request.user,
+        )
+        return Response(s.LabelSetSerializer(label_set).data, status=status.HTTP_201_CREATED)
+
+
+class LabelSetDetailApi(generics.RetrieveAPIView):
+    serializer_class = s.LabelSetSerializer
+
+    def get_queryset(self):
+        return selectors.label_set_list()
+
+
+class LabelListApi(generics.ListAPIView):
+    """The labels of one set, in output order (paginated)."""
+
+    serializer_class = s.LabelSerializer
+
+    def get_queryset(self):
+        label_set = get_object_or_404(selectors.label_set_list(), pk=self.kwargs["pk"])
+        return selectors.label_list_for_set(label_set=label_set)
+
+
+class ModelVersionListApi(generics.ListAPIView):
+    """Ready model versions (staff see every status); staff upload (POST) -> 202."""
+
+    permission_classes = [IsStaffOrReadOnly]
+    parser_classes = [MultiPartParser, FormParser]
+
+    def get_serializer_class(self):
+        if self.request.method == "POST":
+            return s.ModelVersionUploadSerializer
+        return s.ModelVersionSerializer
+
+    def get_queryset(self):
+        versions = selectors.model_version_list(include_unready=self.request.user.is_staff)
+        return versions.prefetch_related("aliases")
+
+    def post(self, request):
+        upload = s.ModelVersionUploadSerializer(data=request.data)
+        upload.is_valid(raise_exception=True)
+        data = upload.validated_data
+        version = services.model_version_upload(
+            name=data["name"],
+            file=data["file"],
+            label_set=data["label_set"],
+            notes=data["notes"],
+            user=request.user,
+        )
+        url = reverse("api:model-version-detail", args=[version.pk])
+        return Response(
+            s.ModelVersionSerializer(version).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": url},
+        )
+
+
+class ModelVersionDetailApi(generics.RetrieveAPIView):
+    serializer_class = s.ModelVersionSerializer
+
+    def get_queryset(self):
+        versions = selectors.model_version_list(include_unready=self.request.user.is_staff)
+        return versions.prefetch_related("aliases")
+
+
+class ModelAliasListApi(generics.ListAPIView):
+    serializer_class = s.ModelAliasSerializer
+
+    def get_queryset(self):
+        return selectors.model_alias_list()
+
+
+class ModelAliasDetailApi(APIView):
+    """One alias with its history of moves."""
+
+    def get(self, request, name):
+        alias = get_object_or_404(selectors.model_alias_list(), name=name)
+        data = s.ModelAliasSerializer(alias).data
+        data["history"] = s.AliasChangeSerializer(
+            selectors.alias_history(alias=alias)[:50], many=True
+        ).data
+        return Response(data)
+
+
+class ModelAliasActivateApi(APIView):
+    """Staff: point the alias at a ready version (creates the alias if new)."""
+
+    permission_classes = [permissions.IsAdminUser]
+    serializer_class = s.AliasActivateSerializer
+
+    def post(self, request, name):
+        payload = s.AliasActivateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        alias = services.model_alias_point(
+            alias=name, version=payload.validated_data["version"], user=request.user
+        )
+        return Response(s.ModelAliasSerializer(alias).data)
+
+
+class ModelAliasRollbackApi(APIView):
+    """Staff: point the alias back at the version before its last move."""
+
+    permission_classes = [permissions.IsAdminUser]
+
+    def post(self, request, name):
+        alias = services.model_alias_rollback(alias=name, user=request.user)
+        return Response(s.ModelAliasSerializer(ModelAlias.objects.get(pk=alias.pk)).data)

@@ -1,0 +1,47 @@
+import functools
+
+from django.db.models import QuerySet
+
+from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
+
+
+def label_set_list() -> QuerySet[LabelSet]:
+    return LabelSet.objects.order_by("name", "-version")
+
+
+def label_list_for_set(*, label_set: LabelSet) -> QuerySet[Label]:
+    return Label.objects.filter(label_set=label_set).order_by("index")
+
+
+def label_names_for_set(*, label_set: LabelSet, language: str) -> tuple[tuple[str, str], ...]:
+    """``(key, name in language)`` per index. Label sets never change once made,
+    so the answer is cached per process (keyed by id and creation time)."""
+    return _label_names(label_set.pk, label_set.created_at.isoformat(), language.split("-")[0])
+
+
+@functools.lru_cache(maxsize=64)
+def _label_names(label_set_id: int, created_at: str, language: str) -> tuple[tuple[str, str], ...]:
+    labels = Label.objects.filter(label_set_id=label_set_id).order_by("index")
+    return tuple((label.key, label.name_in(language)) for label in labels)
+
+
+def model_version_list(*, include_unready: bool = False) -> QuerySet[ModelVersion]:
+    versions = ModelVersion.objects.select_related("label_set").order_by("name", "-version")
+    if not include_unready:
+        versions = versions.filter(status=ModelVersion.Status.READY)
+    return versions
+
+
+def model_alias_list() -> QuerySet[ModelAlias]:
+    return ModelAlias.objects.select_related("version__label_set").order_by("name")
+
+
+def model_version_for_alias(*, alias: str) -> ModelVersion | None:
+    found = model_alias_list().filter(name=alias).first()
+    return found.version if found else None
+
+
+def alias_history(*, alias: ModelAlias) -> QuerySet[AliasChange]:
+    return AliasChange.objects.filter(alias=alias).select_related(
+        "from_version", "to_version", "changed_by"
+    )
