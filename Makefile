@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 \
 	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python /usr/local/bin/python3.1[2-9] 2>/dev/null); do \
 	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help install run test lint format checks licenses messages translations superuser clean
+.PHONY: help install run test lint format checks licenses messages translations bench superuser clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -24,7 +24,7 @@ $(PY):
 	@echo "Creating $(VENV) with $(PYTHON)"
 	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) requirements/base.txt requirements/production.txt requirements/local.txt
+$(STAMP): $(PY) $(wildcard requirements/*.txt)
 	$(PY) -m pip install $(PIP_FLAGS) -r requirements/local.txt
 	@touch $(STAMP)
 
@@ -35,6 +35,7 @@ translations: $(STAMP)  ## Compile the .po files into .mo files
 
 run: install translations  ## Start the web server and a task worker (Ctrl-C stops both)
 	@$(PY) manage.py migrate --noinput -v 0
+	@$(PY) manage.py bootstrap_models
 	@echo ""
 	@echo "  Picsort is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
@@ -56,16 +57,19 @@ checks: install  ## Django's checks, migrations in sync, deploy checks with prod
 	$(PY) manage.py check --fail-level WARNING
 	bash scripts/check-deploy
 
-licenses: install  ## Licences of everything we ship (production requirements)
+licenses: install  ## Licences of everything the web and worker images ship
 	bash scripts/licenses
 
 messages: install  ## Extract translatable strings into locale/es (needs GNU gettext)
 	$(PY) manage.py makemessages -l es --no-obsolete \
 		--ignore='.venv/*' --ignore='staticfiles/*' --ignore='tests/*'
 
+bench: install  ## Inference speed against bare ONNX Runtime and naive Keras
+	$(PY) bench/inference.py
+
 superuser: install  ## Create an administrator account
 	$(PY) manage.py migrate --noinput -v 0
 	$(PY) manage.py createsuperuser
 
 clean:  ## Remove the virtualenv, local database and build artefacts
-	rm -rf $(VENV) db.sqlite3* staticfiles .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* staticfiles media .test-media .pytest_cache .coverage htmlcov
