@@ -55,6 +55,7 @@ format: install  ## ruff: fix what can be fixed
 checks: install  ## Django's checks, migrations in sync, deploy checks with production settings
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check --fail-level WARNING
+	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bash scripts/check-deploy
 
 licenses: install  ## Licences of everything the web and worker images ship

@@ -1,0 +1,179 @@
+"""What users classify: their images, the predictions, and batch jobs.
+
+Files are stored under random names, re-encoded without metadata, and served
+only through views that check the owner. Every prediction records the model
+version and label set that produced it.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from core.models import TimeStampedModel
+from models_registry.models import LabelSet, ModelVersion
+
+
+def _image_path(instance, filename: str) -> str:
+    return f"images/{instance.user_id}/{uuid.uuid4().hex}.jpg"
+
+
+def _thumbnail_path(instance, filename: str) -> str:
+    return f"images/{instance.user_id}/{uuid.uuid4().hex}-thumb.jpg"
+
+
+def _batch_item_path(instance, filename: str) -> str:
+    return f"batches/{instance.job_id}/{uuid.uuid4().hex}"
+
+
+class Image(TimeStampedModel):
+    """A photo a user chose to keep, stripped of EXIF (GPS!) on save."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="images",
+        verbose_name=_("user"),
+    )
+    file = models.ImageField(_("file"), upload_to=_image_path, max_length=255)
+    thumbnail = models.ImageField(_("thumbnail"), upload_to=_thumbnail_path, max_length=255)
+    original_name = models.CharField(_("original name"), max_length=255, blank=True)
+    width = models.PositiveIntegerField(_("width"))
+    height = models.PositiveIntegerField(_("height"))
+    sha256 = models.CharField(_("SHA-256"), max_length=64)
+
+    class Meta:
+        verbose_name = _("image")
+        verbose_name_plural = _("images")
+        ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return self.original_name or f"#{self.pk}"
+
+
+class Prediction(TimeStampedModel):
+    """One classification of one image by one model version."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="predictions",
+        verbose_name=_("user"),
+    )
+    image = models.OneToOneField(
+        Image,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prediction",
+        verbose_name=_("image"),
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("model version")
+    )
+    label_set = models.ForeignKey(
+        LabelSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("label set")
+    )
+    original_name = models.CharField(_("original name"), max_length=255, blank=True)
+    # [{"key": "n02123045", "index": 281, "probability": 0.83}, ...], best first.
+    results = models.JSONField(_("results"))
+    top_key = models.CharField(_("top class"), max_length=100)
+    top_probability = models.FloatField(_("confidence"))
+    batch_item = models.OneToOneField(
+        "BatchItem",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="prediction",
+        verbose_name=_("batch item"),
+    )
+
+    class Meta:
+        verbose_name = _("prediction")
+        verbose_name_plural = _("predictions")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="prediction_user_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.original_name or self.pk}: {self.top_key}"
+
+
+class BatchJob(TimeStampedModel):
+    """Many images classified in the background. This row, not the task queue,
+    is the source of truth: status, progress, attempts and a lease."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        SUCCEEDED = "succeeded", _("finished")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="batch_jobs",
+        verbose_name=_("user"),
+    )
+    model_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("model version")
+    )
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
+    )
+    total = models.PositiveIntegerField(_("images"), default=0)
+    done = models.PositiveIntegerField(_("classified"), default=0)
+    failed = models.PositiveIntegerField(_("failed"), default=0)
+    top_k = models.PositiveSmallIntegerField(_("classes per image"), default=5)
+    store_images = models.BooleanField(_("keep images"), default=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
+    worker = models.CharField(_("worker"), max_length=100, blank=True)
+    error = models.TextField(_("error"), blank=True)
+    started_at = models.DateTimeField(_("started"), null=True, blank=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("batch job")
+        verbose_name_plural = _("batch jobs")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"batch #{self.pk} ({self.done + self.failed}/{self.total})"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * (self.done + self.failed) / self.total) if self.total else 100
+
+
+class BatchItem(models.Model):
+    class Status(models.TextChoices):
+        PENDING = "pending", _("waiting")
+        DONE = "done", _("classified")
+        FAILED = "failed", _("failed")
+
+    job = models.ForeignKey(
+        BatchJob, on_delete=models.CASCADE, related_name="items", verbose_name=_("job")
+    )
+    index = models.PositiveIntegerField(_("position"))
+    original_name = models.CharField(_("original name"), max_length=255)
+    file = models.FileField(_("file"), upload_to=_batch_item_path, max_length=255, blank=True)
+    status = models.CharField(
+        _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
+    )
+    error = models.CharField(_("error"), max_length=500, blank=True)
+
+    class Meta:
+        verbose_name = _("batch item")
+        verbose_name_plural = _("batch items")
+        ordering = ["job", "index"]
+        constraints = [
+            models.UniqueConstraint(fields=["job", "index"], name="batchitem_job_index_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.job_id}/{self.index} {self.original_name}"

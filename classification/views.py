@@ -1,8 +1,293 @@
+"""Pages: classify, history, batches. Thin: every write calls a service."""
+
+import csv
+import json
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language, ngettext
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from classification import selectors, services
+from classification.forms import ClassifierChoiceForm, HistoryFilterForm
+from classification.models import Image
+from core.exceptions import ApplicationError
+from core.uploads import raise_if_upload_too_large, with_upload_limits
+
+
+def _uploads(request: HttpRequest) -> list[services.Upload]:
+    return [
+        services.Upload(name=f.name or "image", data=f.read())
+        for f in request.FILES.getlist("file")
+    ]
+
+
+def _classes(prediction, top_k: int = 5) -> list[dict]:
+    return selectors.prediction_classes(
+        prediction=prediction, language=get_language() or "en", top_k=top_k
+    )
+
+
+@with_upload_limits
+@login_required
+def classify(request: HttpRequest) -> HttpResponse:
+    """The upload page. With JavaScript it posts to the API and shows results in
+    place; without, this view classifies and renders the same results."""
+    predictions, status = [], 200
+    if request.method == "POST":
+        form = ClassifierChoiceForm(request.POST, user=request.user)
+        try:
+            raise_if_upload_too_large(request)
+            if form.is_valid():
+                version = services.model_version_resolve(
+                    user=request.user, model=form.cleaned_data["model"]
+                )
+                predictions = services.classify_uploads(
+                    user=request.user,
+                    uploads=_uploads(request),
+                    version=version,
+                    store=form.cleaned_data["store"],
+                )
+            else:
+                status = 400
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+            status = error.status
+    else:
+        form = ClassifierChoiceForm(user=request.user)
+    results = [{"prediction": p, "classes": _classes(p)} for p in predictions]
+    has_model = bool(form.fields["model"].choices)
+    return render(
+        request,
+        "classification/classify.html",
+        {"form": form, "results": results, "has_model": has_model},
+        status=status,
+    )
+
+
+def _history_queryset(request: HttpRequest):
+    versions = selectors.model_versions_used_by(user=request.user)
+    form = HistoryFilterForm(request.GET or None, versions=versions)
+    return form, selectors.prediction_list_for_user(user=request.user, **form.filters())
 
 
 @login_required
-def classify(request: HttpRequest) -> HttpResponse:
-    return render(request, "classification/classify.html")
+def history(request: HttpRequest) -> HttpResponse:
+    form, predictions = _history_queryset(request)
+    page = Paginator(predictions, 20).get_page(request.GET.get("page"))
+    rows = [{"prediction": p, "top": (_classes(p, 1) or [None])[0]} for p in page]
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "classification/history.html",
+        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+    )
+
+
+@login_required
+def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
+    _form, predictions = _history_queryset(request)
+    language = get_language() or "en"
+
+    def records():
+        for prediction in predictions.iterator(chunk_size=500):
+            classes = selectors.prediction_classes(prediction=prediction, language=language)
+            yield {
+                "id": prediction.pk,
+                "file": prediction.original_name,
+                "created_at": prediction.created_at.isoformat(),
+                "model": str(prediction.model_version),
+                "label_set": str(prediction.label_set),
+                "classes": classes,
+            }
+
+    if fmt == "json":
+        body = json.dumps(list(records()), ensure_ascii=False, indent=1)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        response = StreamingHttpResponse(
+            _csv_rows(records()), content_type="text/csv; charset=utf-8"
+        )
+    response["Content-Disposition"] = f'attachment; filename="classifications.{fmt}"'
+    return response
+
+
+def _csv_rows(records):
+    class Echo:
+        def write(self, value):
+            return value
+
+    writer = csv.writer(Echo())
+    yield "\ufeff"  # so spreadsheet programs read UTF-8
+    yield writer.writerow(
+        ["id", "file", "created_at", "model", "label_set", "rank", "key", "name", "probability"]
+    )
+    for record in records:
+        for rank, item in enumerate(record["classes"], start=1):
+            yield writer.writerow(
+                [
+                    record["id"],
+                    record["file"],
+                    record["created_at"],
+                    record["model"],
+                    record["label_set"],
+                    rank,
+                    item["key"],
+                    item["name"],
+                    f"{item['probability']:.6f}",
+                ]
+            )
+
+
+@login_required
+def prediction_detail(request: HttpRequest, prediction_id: int) -> HttpResponse:
+    prediction = selectors.prediction_get_for_user(user=request.user, prediction_id=prediction_id)
+    if prediction is None:
+        raise Http404
+    return render(
+        request,
+        "classification/prediction_detail.html",
+        {"prediction": prediction, "classes": _classes(prediction, 10)},
+    )
+
+
+@login_required
+@require_POST
+def prediction_delete(request: HttpRequest, prediction_id: int) -> HttpResponse:
+    try:
+        services.prediction_delete(user=request.user, prediction_id=prediction_id)
+    except ApplicationError as error:
+        raise Http404 from error
+    messages.success(request, _("The classification was deleted."))
+    return redirect("classification:history")
+
+
+@login_required
+def history_delete_all(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        count = services.prediction_delete_all(user=request.user)
+        messages.success(
+            request,
+            ngettext(
+                "%(count)d classification was deleted.",
+                "%(count)d classifications were deleted.",
+                count,
+            )
+            % {"count": count},
+        )
+        return redirect("classification:history")
+    return render(request, "classification/history_delete_all.html")
+
+
+@login_required
+def image(request: HttpRequest, image_id: int, thumbnail: bool = False) -> FileResponse:
+    """An image, to its owner only: everyone else gets 404, as if it did not exist."""
+    found = Image.objects.filter(pk=image_id, user=request.user).first()
+    if found is None:
+        raise Http404
+    field = found.thumbnail if thumbnail else found.file
+    response = FileResponse(field.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@with_upload_limits
+@login_required
+def batch_new(request: HttpRequest) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = ClassifierChoiceForm(request.POST, user=request.user)
+        try:
+            raise_if_upload_too_large(request)
+            if form.is_valid():
+                uploads = []
+                if archive := request.FILES.get("archive"):
+                    uploads += services.uploads_from_zip(archive.read())
+                uploads += _uploads(request)
+                version = services.model_version_resolve(
+                    user=request.user, model=form.cleaned_data["model"]
+                )
+                job = services.batch_job_create(
+                    user=request.user,
+                    uploads=uploads,
+                    version=version,
+                    store=form.cleaned_data["store"],
+                )
+                return redirect("classification:batch_detail", job_id=job.pk)
+            status = 400
+        except ApplicationError as error:
+            form.add_error(None, error.message)
+            status = error.status
+    else:
+        form = ClassifierChoiceForm(user=request.user)
+    jobs = selectors.batch_job_list_for_user(user=request.user)[:20]
+    return render(
+        request, "classification/batch_new.html", {"form": form, "jobs": jobs}, status=status
+    )
+
+
+def _job_or_404(request: HttpRequest, job_id: int):
+    job = selectors.batch_job_get_for_user(user=request.user, job_id=job_id)
+    if job is None:
+        raise Http404
+    return job
+
+
+@login_required
+def batch_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    items = []
+    if job.is_finished:
+        for item in selectors.batch_items_for_job(job=job):
+            prediction = getattr(item, "prediction", None)
+            items.append(
+                {
+                    "item": item,
+                    "prediction": prediction,
+                    "top": _classes(prediction, 1)[0] if prediction else None,
+                }
+            )
+    return render(request, "classification/batch_detail.html", {"job": job, "items": items})
+
+
+@login_required
+def batch_export(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
+    job = _job_or_404(request, job_id)
+    language = get_language() or "en"
+
+    def records():
+        for item in selectors.batch_items_for_job(job=job):
+            prediction = getattr(item, "prediction", None)
+            yield {
+                "id": prediction.pk if prediction else "",
+                "file": item.original_name,
+                "created_at": prediction.created_at.isoformat() if prediction else "",
+                "model": str(job.model_version),
+                "label_set": str(job.model_version.label_set),
+                "status": item.status,
+                "error": item.error,
+                "classes": selectors.prediction_classes(
+                    prediction=prediction, language=language, top_k=job.top_k
+                )
+                if prediction
+                else [],
+            }
+
+    if fmt == "json":
+        body = json.dumps(list(records()), ensure_ascii=False, indent=1)
+        response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    else:
+        rows = []
+        for record in records():
+            if not record["classes"]:
+                record["classes"] = [{"key": "", "name": record["error"], "probability": 0.0}]
+            rows.append(record)
+        response = StreamingHttpResponse(_csv_rows(rows), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="batch-{job.pk}.{fmt}"'
+    return response

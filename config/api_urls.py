@@ -7,4 +7,5 @@ app_name = "api"
 urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("models_registry.api.urls")),
+    path("", include("classification.api.urls")),
 ]

@@ -3,6 +3,11 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 # The admin signs in through allauth, so its login is rate limited too.
 admin.autodiscover()
@@ -20,5 +25,8 @@ urlpatterns = [
     path("classify/", include("classification.urls")),
     path("training/", include("training.urls")),
     path("api/v1/", include("config.api_urls")),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="schema"), name="api-docs"),
+    path("api/redoc/", SpectacularRedocView.as_view(url_name="schema"), name="api-redoc"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]

@@ -1,3 +1,4 @@
+from drf_spectacular.utils import extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -7,5 +8,6 @@ from accounts.api.serializers import MeSerializer
 class MeApi(APIView):
     """Who the request is authenticated as: a quick way to test a token."""
 
+    @extend_schema(responses=MeSerializer)
     def get(self, request):
         return Response(MeSerializer(request.user).data)

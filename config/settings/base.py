@@ -76,6 +76,8 @@ THIRD_PARTY_APPS = [
     "allauth.socialaccount.providers.google",
     "allauth.socialaccount.providers.openid_connect",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "django_tasks_db",
 ]
 LOCAL_APPS = [
@@ -285,6 +287,30 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "EXCEPTION_HANDLER": "core.api.exception_handler",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.AnonRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "user": env("DJANGO_THROTTLE_USER", default="3000/hour"),
+        "anon": env("DJANGO_THROTTLE_ANON", default="60/minute"),
+        # POST /api/v1/classifications/ and /api/v1/batches/, per user
+        "classify": env("DJANGO_THROTTLE_CLASSIFY", default="600/minute"),
+        "batch": env("DJANGO_THROTTLE_BATCH", default="60/hour"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Picsort API",
+    "DESCRIPTION": "Classify images, follow batch jobs, and read the model registry.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": "/api/v1/",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI and Redoc from the sidecar package: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # Background tasks (django.tasks with the database backend)
@@ -329,5 +355,17 @@ MODEL_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_MODEL_MAX_UNCOMPRESSED_MB", defau
 MODEL_MAX_ARCHIVE_MEMBERS = 50
 LABEL_FILE_MAX_BYTES = 2 * 2**20
 LABEL_SET_MAX_CLASSES = env.int("DJANGO_LABEL_SET_MAX_CLASSES", default=5000)
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 2**20  # JSON with base64 images
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+
+# Classification uploads (checked while the request body is read)
+# ------------------------------------------------------------------------------
+UPLOAD_MAX_FILE_BYTES = env.int("DJANGO_UPLOAD_MAX_FILE_MB", default=20) * 2**20
+UPLOAD_MAX_REQUEST_BYTES = env.int("DJANGO_UPLOAD_MAX_REQUEST_MB", default=200) * 2**20
+CLASSIFY_MAX_FILES = env.int("DJANGO_CLASSIFY_MAX_FILES", default=20)
+BATCH_MAX_FILES = env.int("DJANGO_BATCH_MAX_FILES", default=1000)
+BATCH_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_BATCH_MAX_UNCOMPRESSED_MB", default=1000) * 2**20
+BATCH_MAX_COMPRESSION_RATIO = 50
+BATCH_LEASE_SECONDS = env.int("DJANGO_BATCH_LEASE_SECONDS", default=60)
+STORED_IMAGE_MAX_SIDE = 2048
+THUMBNAIL_SIDE = 320

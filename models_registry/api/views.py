@@ -1,6 +1,8 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, status
+from rest_framework import serializers as drf_serializers
 from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -30,6 +32,7 @@ class LabelSetListApi(generics.ListAPIView):
     def get_serializer_class(self):
         return s.LabelSetUploadSerializer if self.request.method == "POST" else s.LabelSetSerializer
 
+    @extend_schema(request=s.LabelSetUploadSerializer, responses={201: s.LabelSetSerializer})
     def post(self, request):
         upload = s.LabelSetUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
@@ -76,6 +79,9 @@ class ModelVersionListApi(generics.ListAPIView):
         versions = selectors.model_version_list(include_unready=self.request.user.is_staff)
         return versions.prefetch_related("aliases")
 
+    @extend_schema(
+        request=s.ModelVersionUploadSerializer, responses={202: s.ModelVersionSerializer}
+    )
     def post(self, request):
         upload = s.ModelVersionUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
@@ -113,6 +119,17 @@ class ModelAliasListApi(generics.ListAPIView):
 class ModelAliasDetailApi(APIView):
     """One alias with its history of moves."""
 
+    @extend_schema(
+        responses=inline_serializer(
+            "ModelAliasWithHistory",
+            {
+                "name": drf_serializers.CharField(),
+                "version": s.ModelVersionSerializer(),
+                "updated_at": drf_serializers.DateTimeField(),
+                "history": s.AliasChangeSerializer(many=True),
+            },
+        )
+    )
     def get(self, request, name):
         alias = get_object_or_404(selectors.model_alias_list(), name=name)
         data = s.ModelAliasSerializer(alias).data
@@ -126,8 +143,8 @@ class ModelAliasActivateApi(APIView):
     """Staff: point the alias at a ready version (creates the alias if new)."""
 
     permission_classes = [permissions.IsAdminUser]
-    serializer_class = s.AliasActivateSerializer
 
+    @extend_schema(request=s.AliasActivateSerializer, responses=s.ModelAliasSerializer)
     def post(self, request, name):
         payload = s.AliasActivateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
@@ -142,6 +159,7 @@ class ModelAliasRollbackApi(APIView):
 
     permission_classes = [permissions.IsAdminUser]
 
+    @extend_schema(request=None, responses=s.ModelAliasSerializer)
     def post(self, request, name):
         alias = services.model_alias_rollback(alias=name, user=request.user)
         return Response(s.ModelAliasSerializer(ModelAlias.objects.get(pk=alias.pk)).data)

@@ -1,0 +1,235 @@
+import base64
+import binascii
+
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from classification.models import BatchItem, BatchJob, Prediction
+from classification.selectors import prediction_classes
+
+
+class Base64ImageSerializer(serializers.Serializer):
+    name = serializers.CharField(max_length=255, required=False, default="image")
+    data = serializers.CharField(help_text=_("The image file, base64-encoded."))
+
+    def validate_data(self, value: str) -> bytes:
+        try:
+            return base64.b64decode(value, validate=True)
+        except (binascii.Error, ValueError) as error:
+            raise serializers.ValidationError(_("This is not valid base64.")) from error
+
+
+class ClassifyOptionsSerializer(serializers.Serializer):
+    model = serializers.CharField(
+        required=False,
+        default="default",
+        help_text=_("An alias (such as default) or a model version id."),
+    )
+    top_k = serializers.IntegerField(required=False, default=5, min_value=1, max_value=10)
+    min_confidence = serializers.FloatField(
+        required=False, default=0.0, min_value=0.0, max_value=1.0
+    )
+    store = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text=_("Keep the image in your history (false: keep only the result)."),
+    )
+
+
+class ClassifyJsonSerializer(ClassifyOptionsSerializer):
+    images = Base64ImageSerializer(many=True)
+
+
+class ClassifyMultipartSerializer(ClassifyOptionsSerializer):
+    file = serializers.ListField(
+        child=serializers.ImageField(), help_text=_("One or several image files.")
+    )
+
+
+class ClassSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    probability = serializers.FloatField()
+
+
+class PredictionSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    image_url = serializers.SerializerMethodField()
+    model = serializers.SerializerMethodField()
+    label_set = serializers.SerializerMethodField()
+    classes = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Prediction
+        fields = [
+            "id",
+            "url",
+            "original_name",
+            "image_url",
+            "model",
+            "label_set",
+            "classes",
+            "created_at",
+        ]
+
+    def _options(self) -> dict:
+        return self.context.get("options", {})
+
+    def get_url(self, obj: Prediction) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:classification-detail", args=[obj.pk])
+        )
+
+    def get_image_url(self, obj: Prediction) -> str | None:
+        if obj.image_id is None:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("classification:image", args=[obj.image_id])
+        )
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "version": {"type": "integer"},
+            },
+        }
+    )
+    def get_model(self, obj: Prediction) -> dict:
+        version = obj.model_version
+        return {"id": version.pk, "name": version.name, "version": version.version}
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "version": {"type": "integer"},
+            },
+        }
+    )
+    def get_label_set(self, obj: Prediction) -> dict:
+        return {
+            "id": obj.label_set_id,
+            "name": obj.label_set.name,
+            "version": obj.label_set.version,
+        }
+
+    @extend_schema_field(ClassSerializer(many=True))
+    def get_classes(self, obj: Prediction) -> list[dict]:
+        options = self._options()
+        return prediction_classes(
+            prediction=obj,
+            language=get_language() or "en",
+            top_k=options.get("top_k", 5),
+            min_confidence=options.get("min_confidence", 0.0),
+        )
+
+
+class ClassifyResponseSerializer(serializers.Serializer):
+    results = PredictionSerializer(many=True)
+
+
+class BatchCreateSerializer(serializers.Serializer):
+    archive = serializers.FileField(required=False, help_text=_("A zip of images."))
+    file = serializers.ListField(
+        child=serializers.FileField(), required=False, help_text=_("Image files.")
+    )
+    model = serializers.CharField(required=False, default="default")
+    top_k = serializers.IntegerField(required=False, default=5, min_value=1, max_value=10)
+    store = serializers.BooleanField(required=False, default=True)
+
+
+class BatchJobSerializer(serializers.ModelSerializer):
+    url = serializers.SerializerMethodField()
+    results_url = serializers.SerializerMethodField()
+    percent = serializers.IntegerField(read_only=True)
+    model = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchJob
+        fields = [
+            "id",
+            "url",
+            "results_url",
+            "status",
+            "total",
+            "done",
+            "failed",
+            "percent",
+            "model",
+            "top_k",
+            "store_images",
+            "error",
+            "created_at",
+            "started_at",
+            "finished_at",
+        ]
+
+    def get_url(self, obj: BatchJob) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:batch-detail", args=[obj.pk])
+        )
+
+    def get_results_url(self, obj: BatchJob) -> str:
+        return self.context["request"].build_absolute_uri(
+            reverse("api:batch-results", args=[obj.pk])
+        )
+
+    @extend_schema_field(
+        {
+            "type": "object",
+            "properties": {
+                "id": {"type": "integer"},
+                "name": {"type": "string"},
+                "version": {"type": "integer"},
+            },
+        }
+    )
+    def get_model(self, obj: BatchJob) -> dict:
+        return {
+            "id": obj.model_version_id,
+            "name": obj.model_version.name,
+            "version": obj.model_version.version,
+        }
+
+
+class BatchItemSerializer(serializers.ModelSerializer):
+    classes = serializers.SerializerMethodField()
+    prediction_url = serializers.SerializerMethodField()
+
+    class Meta:
+        model = BatchItem
+        fields = ["index", "original_name", "status", "error", "classes", "prediction_url"]
+
+    def _prediction(self, obj: BatchItem):
+        return getattr(obj, "prediction", None)
+
+    @extend_schema_field(ClassSerializer(many=True))
+    def get_classes(self, obj: BatchItem) -> list[dict]:
+        prediction = self._prediction(obj)
+        if prediction is None:
+            return []
+        return prediction_classes(
+            prediction=prediction, language=get_language() or "en", top_k=obj.job.top_k
+        )
+
+    def get_prediction_url(self, obj: BatchItem) -> str | None:
+        prediction = self._prediction(obj)
+        if prediction is None:
+            return None
+        return self.context["request"].build_absolute_uri(
+            reverse("api:classification-detail", args=[prediction.pk])
+        )
+
+
+class HistoryFilterSerializer(serializers.Serializer):
+    model = serializers.IntegerField(required=False, min_value=1, source="model_version_id")
+    since = serializers.DateField(required=False)
+    until = serializers.DateField(required=False)

@@ -1,0 +1,167 @@
+from django.core.exceptions import RequestDataTooBig
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+
+from classification import selectors, services
+from classification.api import serializers as s
+from core.exceptions import ApplicationError
+from core.uploads import limit_uploads, raise_if_upload_too_large
+
+
+def _read_body(request):
+    """request.data with the upload limits applied while it is read."""
+    limit_uploads(request)
+    try:
+        data = request.data
+    except RequestDataTooBig as error:
+        raise ApplicationError(
+            _("The request body is too large."), code="request_too_large", status=413
+        ) from error
+    raise_if_upload_too_large(request)
+    return data
+
+
+def _uploads_from_files(files) -> list[services.Upload]:
+    return [services.Upload(name=f.name or "image", data=f.read()) for f in files]
+
+
+FILTERS = [
+    OpenApiParameter("model", OpenApiTypes.INT, description="Only this model version id."),
+    OpenApiParameter("since", OpenApiTypes.DATE, description="Created on or after (YYYY-MM-DD)."),
+    OpenApiParameter("until", OpenApiTypes.DATE, description="Created on or before (YYYY-MM-DD)."),
+]
+
+
+class ClassificationListApi(generics.ListAPIView):
+    """Your classifications (GET, newest first), or classify images (POST)."""
+
+    serializer_class = s.PredictionSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+    throttle_scope = "classify"
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    def get_queryset(self):
+        filters = s.HistoryFilterSerializer(data=self.request.query_params)
+        filters.is_valid(raise_exception=True)
+        return selectors.prediction_list_for_user(user=self.request.user, **filters.validated_data)
+
+    @extend_schema(parameters=FILTERS)
+    def get(self, request, *args, **kwargs):
+        return super().get(request, *args, **kwargs)
+
+    @extend_schema(
+        request={
+            "multipart/form-data": s.ClassifyMultipartSerializer,
+            "application/json": s.ClassifyJsonSerializer,
+        },
+        responses={201: s.ClassifyResponseSerializer, 200: s.ClassifyResponseSerializer},
+        description=(
+            "Classify one or several images synchronously. Multipart: one or more `file` fields. "
+            "JSON: `images` as base64. Names come in the request's language (Accept-Language)."
+        ),
+    )
+    def post(self, request):
+        data = _read_body(request)
+        if request.content_type.startswith("application/json"):
+            payload = s.ClassifyJsonSerializer(data=data)
+            payload.is_valid(raise_exception=True)
+            options = payload.validated_data
+            uploads = [services.Upload(name=i["name"], data=i["data"]) for i in options["images"]]
+        else:
+            options_serializer = s.ClassifyOptionsSerializer(data=data)
+            options_serializer.is_valid(raise_exception=True)
+            options = options_serializer.validated_data
+            uploads = _uploads_from_files(request.FILES.getlist("file"))
+        version = services.model_version_resolve(user=request.user, model=options["model"])
+        predictions = services.classify_uploads(
+            user=request.user, uploads=uploads, version=version, store=options["store"]
+        )
+        context = {**self.get_serializer_context(), "options": options}
+        body = {"results": s.PredictionSerializer(predictions, many=True, context=context).data}
+        return Response(
+            body, status=status.HTTP_201_CREATED if options["store"] else status.HTTP_200_OK
+        )
+
+
+class ClassificationDetailApi(generics.RetrieveDestroyAPIView):
+    """One of your classifications; DELETE removes it and its image."""
+
+    serializer_class = s.PredictionSerializer
+
+    def get_queryset(self):
+        return selectors.prediction_list_for_user(user=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.prediction_delete(user=self.request.user, prediction_id=instance.pk)
+
+
+class BatchListApi(generics.ListAPIView):
+    """Your batch jobs (GET), or start one (POST: a zip as `archive`, or `file` fields) -> 202."""
+
+    serializer_class = s.BatchJobSerializer
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "batch"
+
+    def get_throttles(self):
+        return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
+
+    def get_queryset(self):
+        return selectors.batch_job_list_for_user(user=self.request.user)
+
+    @extend_schema(
+        request={"multipart/form-data": s.BatchCreateSerializer},
+        responses={202: s.BatchJobSerializer},
+    )
+    def post(self, request):
+        data = _read_body(request)
+        payload = s.BatchCreateSerializer(data=data)
+        payload.is_valid(raise_exception=True)
+        options = payload.validated_data
+        uploads = []
+        if archive := request.FILES.get("archive"):
+            uploads += services.uploads_from_zip(archive.read())
+        uploads += _uploads_from_files(request.FILES.getlist("file"))
+        version = services.model_version_resolve(user=request.user, model=options["model"])
+        job = services.batch_job_create(
+            user=request.user,
+            uploads=uploads,
+            version=version,
+            top_k=options["top_k"],
+            store=options["store"],
+        )
+        body = s.BatchJobSerializer(job, context=self.get_serializer_context()).data
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("api:batch-detail", args=[job.pk])},
+        )
+
+
+class BatchDetailApi(generics.RetrieveAPIView):
+    """Status and progress of one of your batch jobs: poll it."""
+
+    serializer_class = s.BatchJobSerializer
+
+    def get_queryset(self):
+        return selectors.batch_job_list_for_user(user=self.request.user)
+
+
+class BatchResultsApi(generics.ListAPIView):
+    """The items of a batch, in upload order, with their classes or error (paginated)."""
+
+    serializer_class = s.BatchItemSerializer
+
+    def get_queryset(self):
+        job = get_object_or_404(
+            selectors.batch_job_list_for_user(user=self.request.user), pk=self.kwargs["pk"]
+        )
+        return selectors.batch_items_for_job(job=job).select_related("job")

@@ -1,0 +1,402 @@
+"""Writes for classification: single images (synchronous), batches (jobs)."""
+
+import hashlib
+import io
+import logging
+import os
+import zipfile
+from dataclasses import dataclass
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from PIL import Image as PILImage
+
+from accounts.models import User
+from classification import inference
+from classification.models import BatchItem, BatchJob, Image, Prediction
+from classification.preprocessing import open_image, to_tensor
+from core.exceptions import ApplicationError
+from models_registry.models import ModelAlias, ModelVersion
+
+logger = logging.getLogger(__name__)
+
+STORED_RESULTS = 10  # classes kept per prediction (top_k asks for up to this many)
+IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
+
+
+@dataclass(frozen=True)
+class Upload:
+    name: str
+    data: bytes
+
+
+def clean_name(name: str) -> str:
+    """The file's own name, without any folder part, for display only."""
+    name = name.replace("\\", "/").rsplit("/", 1)[-1]
+    return "".join(ch for ch in name if ch.isprintable())[:255]
+
+
+# Choosing a model
+# ------------------------------------------------------------------------------
+
+
+def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersion:
+    """``model`` is an alias name (default: ``default``) or a version id."""
+    model = str(model).strip() if model not in (None, "") else "default"
+    if model.isdigit():
+        version = (
+            ModelVersion.objects.select_related("label_set")
+            .filter(pk=int(model), status=ModelVersion.Status.READY)
+            .first()
+        )
+    else:
+        alias = ModelAlias.objects.select_related("version__label_set").filter(name=model).first()
+        version = alias.version if alias else None
+    if version is None:
+        raise ApplicationError(
+            _("There is no ready classifier called “%(model)s”.") % {"model": model},
+            code="unknown_model",
+        )
+    if version.status != ModelVersion.Status.READY:
+        raise ApplicationError(
+            _("This model is not ready to classify yet."), code="model_not_ready", status=409
+        )
+    return version
+
+
+# Single images
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Decoded:
+    upload: Upload
+    image: PILImage.Image
+
+
+def _encode_jpeg(image: PILImage.Image, max_side: int) -> bytes:
+    """Re-encodes without any metadata: EXIF (GPS, camera serial) is dropped."""
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=88, optimize=True)
+    return buffer.getvalue()
+
+
+def _store_image(*, user: User, decoded: _Decoded) -> Image:
+    full = _encode_jpeg(decoded.image, settings.STORED_IMAGE_MAX_SIDE)
+    thumb = _encode_jpeg(decoded.image, settings.THUMBNAIL_SIDE)
+    image = Image(
+        user=user,
+        original_name=clean_name(decoded.upload.name),
+        width=decoded.image.width,
+        height=decoded.image.height,
+        sha256=hashlib.sha256(decoded.upload.data).hexdigest(),
+    )
+    image.file.save("image.jpg", ContentFile(full), save=False)
+    image.thumbnail.save("thumb.jpg", ContentFile(thumb), save=False)
+    image.save()
+    return image
+
+
+def _results(probabilities, version: ModelVersion) -> list[dict]:
+    ranked = inference.rank(probabilities, version, top_k=STORED_RESULTS, language="en")
+    return [
+        {"index": label.index, "key": label.key, "probability": round(label.probability, 6)}
+        for label in ranked
+    ]
+
+
+def classify_uploads(
+    *, user: User, uploads: list[Upload], version: ModelVersion, store: bool = True
+) -> list[Prediction]:
+    """Classifies several images at once. Every image is decoded first: one bad
+    file fails the whole request with its name, and nothing is stored."""
+    if not uploads:
+        raise ApplicationError(_("Choose at least one image."), code="no_images")
+    if len(uploads) > settings.CLASSIFY_MAX_FILES:
+        raise ApplicationError(
+            _("At most %(max)d images per request; use a batch for more.")
+            % {"max": settings.CLASSIFY_MAX_FILES},
+            code="too_many_images",
+        )
+    spec = inference.preprocessing_for(version)
+    draft = max(spec.resize, settings.STORED_IMAGE_MAX_SIDE) if store else spec.resize
+    decoded = []
+    for upload in uploads:
+        if len(upload.data) > settings.UPLOAD_MAX_FILE_BYTES:
+            raise ApplicationError(
+                _("“%(name)s” is larger than %(size)d MB.")
+                % {
+                    "name": clean_name(upload.name),
+                    "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20,
+                },
+                code="file_too_large",
+                status=413,
+            )
+        try:
+            decoded.append(_Decoded(upload, open_image(upload.data, draft_size=draft)))
+        except ApplicationError as error:
+            raise ApplicationError(
+                f"{clean_name(upload.name) or _('Image')}: {error.message}",
+                code=error.code,
+                status=error.status,
+                extra={"file": clean_name(upload.name)},
+            ) from error
+
+    import numpy as np
+
+    batch = np.concatenate([to_tensor(item.image, spec) for item in decoded])
+    probabilities = inference.run(version, batch)
+
+    stored_files: list = []
+    try:
+        with transaction.atomic():
+            predictions = []
+            for item, row in zip(decoded, probabilities, strict=True):
+                image = _store_image(user=user, decoded=item) if store else None
+                if image is not None:
+                    stored_files += [image.file, image.thumbnail]
+                results = _results(row, version)
+                predictions.append(
+                    Prediction.objects.create(
+                        user=user,
+                        image=image,
+                        model_version=version,
+                        label_set_id=version.label_set_id,
+                        original_name=clean_name(item.upload.name),
+                        results=results,
+                        top_key=results[0]["key"],
+                        top_probability=results[0]["probability"],
+                    )
+                )
+    except Exception:
+        for stored in stored_files:  # no orphan files when the rows are rolled back
+            stored.delete(save=False)
+        raise
+    return predictions
+
+
+def prediction_delete(*, user: User, prediction_id: int) -> None:
+    prediction = (
+        Prediction.objects.filter(user=user, pk=prediction_id).select_related("image").first()
+    )
+    if prediction is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    with transaction.atomic():
+        if prediction.image is not None:
+            prediction.image.delete()
+        prediction.delete()
+
+
+def prediction_delete_all(*, user: User) -> int:
+    with transaction.atomic():
+        count = Prediction.objects.filter(user=user).count()
+        Image.objects.filter(user=user).delete()
+        Prediction.objects.filter(user=user).delete()
+    return count
+
+
+# Batches
+# ------------------------------------------------------------------------------
+
+
+def _bounded_read(handle, limit: int) -> bytes | None:
+    """Reads at most ``limit`` bytes; None if there is more (checked while reading)."""
+    data = handle.read(limit + 1)
+    return None if len(data) > limit else data
+
+
+def uploads_from_zip(data: bytes) -> list[Upload]:
+    """The images inside a zip. Members are read into memory one by one with
+    every limit checked as they are read; nothing is extracted by its path."""
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except zipfile.BadZipFile as error:
+        raise ApplicationError(_("The file is not a valid zip archive."), code="bad_zip") from error
+    members = [
+        info
+        for info in archive.infolist()
+        if not info.is_dir()
+        and not clean_name(info.filename).startswith(".")
+        and "__MACOSX/" not in info.filename
+    ]
+    if len(members) > settings.BATCH_MAX_FILES:
+        raise ApplicationError(
+            _("The zip holds %(count)d files; at most %(max)d are allowed.")
+            % {"count": len(members), "max": settings.BATCH_MAX_FILES},
+            code="too_many_files",
+        )
+    uploads, total = [], 0
+    for info in members:
+        if info.flag_bits & 0x1:
+            raise ApplicationError(
+                _("Encrypted zip files are not supported."), code="encrypted_zip"
+            )
+        if info.file_size > settings.UPLOAD_MAX_FILE_BYTES:
+            raise ApplicationError(
+                _("“%(name)s” in the zip is larger than %(size)d MB.")
+                % {
+                    "name": clean_name(info.filename),
+                    "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20,
+                },
+                code="file_too_large",
+                status=413,
+            )
+        if (
+            info.compress_size
+            and info.file_size / info.compress_size > settings.BATCH_MAX_COMPRESSION_RATIO
+        ):
+            raise ApplicationError(
+                _("“%(name)s” is compressed suspiciously well (a zip bomb?).")
+                % {"name": clean_name(info.filename)},
+                code="zip_bomb",
+            )
+        remaining = settings.BATCH_MAX_UNCOMPRESSED_BYTES - total
+        # Declared sizes can lie: the reads themselves are bounded too.
+        try:
+            with archive.open(info) as handle:
+                content = _bounded_read(handle, min(settings.UPLOAD_MAX_FILE_BYTES, remaining))
+        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
+            raise ApplicationError(
+                _("“%(name)s” in the zip cannot be read.") % {"name": clean_name(info.filename)},
+                code="bad_zip",
+            ) from error
+        if content is None:
+            raise ApplicationError(
+                _("The zip unpacks to more than the allowed size."),
+                code="zip_too_large",
+                status=413,
+            )
+        total += len(content)
+        uploads.append(Upload(name=clean_name(info.filename), data=content))
+    if not uploads:
+        raise ApplicationError(_("The zip holds no files."), code="no_images")
+    return uploads
+
+
+def batch_job_create(
+    *,
+    user: User,
+    uploads: list[Upload],
+    version: ModelVersion,
+    top_k: int = 5,
+    store: bool = True,
+) -> BatchJob:
+    """Stores the inputs under random names and queues the job after commit."""
+    if not uploads:
+        raise ApplicationError(_("Choose at least one image."), code="no_images")
+    if len(uploads) > settings.BATCH_MAX_FILES:
+        raise ApplicationError(
+            _("At most %(max)d images per batch.") % {"max": settings.BATCH_MAX_FILES},
+            code="too_many_files",
+        )
+    saved: list = []
+    try:
+        with transaction.atomic():
+            job = BatchJob.objects.create(
+                user=user,
+                model_version=version,
+                total=len(uploads),
+                top_k=top_k,
+                store_images=store,
+            )
+            items = []
+            for index, upload in enumerate(uploads):
+                item = BatchItem(job=job, index=index, original_name=clean_name(upload.name))
+                item.file.save("input", ContentFile(upload.data), save=False)
+                saved.append(item.file)
+                items.append(item)
+            BatchItem.objects.bulk_create(items)
+            transaction.on_commit(lambda: batch_job_enqueue(job=job))
+    except Exception:
+        for stored in saved:
+            stored.delete(save=False)
+        raise
+    return job
+
+
+def batch_job_enqueue(*, job: BatchJob) -> None:
+    from classification.tasks import batch_job_run_task
+
+    batch_job_run_task.enqueue(job.pk)
+
+
+def _worker_name() -> str:
+    return f"{os.uname().nodename}:{os.getpid()}"
+
+
+def batch_job_claim(*, job_id: int, worker: str) -> bool:
+    """Takes the job's lease if it is queued, or running with an expired lease."""
+    now = timezone.now()
+    claimed = BatchJob.objects.filter(
+        Q(status=BatchJob.Status.QUEUED)
+        | Q(status=BatchJob.Status.RUNNING, lease_expires_at__lt=now),
+        pk=job_id,
+    ).update(
+        status=BatchJob.Status.RUNNING,
+        worker=worker,
+        lease_expires_at=now + timedelta(seconds=settings.BATCH_LEASE_SECONDS),
+        attempts=F("attempts") + 1,
+        started_at=now,
+    )
+    return claimed == 1
+
+
+def _classify_item(*, job: BatchJob, item: BatchItem) -> None:
+    try:
+        with item.file.open("rb") as handle:
+            data = handle.read()
+        prediction = classify_uploads(
+            user=job.user,
+            uploads=[Upload(name=item.original_name, data=data)],
+            version=job.model_version,
+            store=job.store_images,
+        )[0]
+    except ApplicationError as error:
+        with transaction.atomic():
+            updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+                status=BatchItem.Status.FAILED, error=str(error.message)[:500]
+            )
+            if updated:
+                BatchJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1)
+        return
+    with transaction.atomic():
+        updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+            status=BatchItem.Status.DONE
+        )
+        if not updated:  # another worker finished it meanwhile: keep theirs
+            if prediction.image is not None:
+                prediction.image.delete()
+            prediction.delete()
+            return
+        Prediction.objects.filter(pk=prediction.pk).update(batch_item=item)
+        BatchJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
+
+
+def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
+    """Classifies every pending item; safe to run again (finished items are skipped)."""
+    worker = worker or _worker_name()
+    if not batch_job_claim(job_id=job_id, worker=worker):
+        return None  # finished, or another worker holds the lease
+    job = BatchJob.objects.select_related("user", "model_version__label_set").get(pk=job_id)
+    lease = timedelta(seconds=settings.BATCH_LEASE_SECONDS)
+    for item in job.items.filter(status=BatchItem.Status.PENDING).order_by("index"):
+        _classify_item(job=job, item=item)
+        # The input is not needed any more (a kept image was re-encoded).
+        item.file.delete(save=False)
+        BatchItem.objects.filter(pk=item.pk).update(file="")
+        # Heartbeat: keep the lease while making progress.
+        BatchJob.objects.filter(pk=job.pk, worker=worker).update(
+            lease_expires_at=timezone.now() + lease
+        )
+    BatchJob.objects.filter(pk=job.pk).update(
+        status=BatchJob.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None
+    )
+    job.refresh_from_db()
+    return job
