@@ -21,7 +21,8 @@ from classification import inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
 from classification.preprocessing import open_image, to_tensor
 from core.exceptions import ApplicationError
-from models_registry.models import ModelAlias, ModelVersion
+from models_registry.models import ModelVersion
+from models_registry.selectors import model_version_for_alias_cached
 
 logger = logging.getLogger(__name__)
 
@@ -55,8 +56,7 @@ def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersio
             .first()
         )
     else:
-        alias = ModelAlias.objects.select_related("version__label_set").filter(name=model).first()
-        version = alias.version if alias else None
+        version = model_version_for_alias_cached(alias=model)
     if version is None:
         raise ApplicationError(
             _("There is no ready classifier called “%(model)s”.") % {"model": model},
@@ -168,7 +168,7 @@ def classify_uploads(
                         user=user,
                         image=image,
                         model_version=version,
-                        label_set_id=version.label_set_id,
+                        label_set=version.label_set,
                         original_name=clean_name(item.upload.name),
                         results=results,
                         top_key=results[0]["key"],

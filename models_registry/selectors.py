@@ -1,5 +1,8 @@
 import functools
+import threading
+import time
 
+from django.conf import settings
 from django.db.models import QuerySet
 
 from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
@@ -39,6 +42,30 @@ def model_alias_list() -> QuerySet[ModelAlias]:
 def model_version_for_alias(*, alias: str) -> ModelVersion | None:
     found = model_alias_list().filter(name=alias).first()
     return found.version if found else None
+
+
+_alias_cache: dict[str, tuple[float, ModelVersion | None]] = {}
+_alias_cache_lock = threading.Lock()
+
+
+def model_version_for_alias_cached(*, alias: str) -> ModelVersion | None:
+    """Like model_version_for_alias, remembered for ALIAS_CACHE_SECONDS in this
+    process: the hot path of every classification skips a query, and a newly
+    activated version is still picked up within seconds, without a restart."""
+    now = time.monotonic()
+    with _alias_cache_lock:
+        hit = _alias_cache.get(alias)
+    if hit is not None and now - hit[0] < settings.ALIAS_CACHE_SECONDS:
+        return hit[1]
+    version = model_version_for_alias(alias=alias)
+    with _alias_cache_lock:
+        _alias_cache[alias] = (now, version)
+    return version
+
+
+def alias_cache_clear() -> None:
+    with _alias_cache_lock:
+        _alias_cache.clear()
 
 
 def alias_history(*, alias: ModelAlias) -> QuerySet[AliasChange]:

@@ -34,20 +34,27 @@ LANGUAGE_COOKIE_SAMESITE = "Lax"
 
 # Databases: SQLite by default, anything else through DATABASE_URL.
 # ------------------------------------------------------------------------------
+
+
+def _database(url: str, *, conn_max_age: int = 0) -> dict:
+    config = env.db_url_config(url)
+    config["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=conn_max_age)
+    if config["ENGINE"] == "django.db.backends.sqlite3":
+        # WAL lets readers work while a writer writes; IMMEDIATE plus a busy
+        # timeout makes concurrent writers wait instead of failing.
+        config.setdefault("OPTIONS", {}).update(
+            {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+            }
+        )
+    return config
+
+
 DATABASES = {
-    "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
+    "default": _database(env("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))
 }
-DATABASES["default"]["ATOMIC_REQUESTS"] = False
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=0)
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    # WAL lets the web server read while the worker writes.
-    DATABASES["default"].setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
-    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Caches: rate limits live here, so production must share them between processes.
@@ -349,6 +356,8 @@ ACCOUNT_ALLOW_SIGNUP = env.bool("DJANGO_ACCOUNT_ALLOW_SIGNUP", default=True)
 # ------------------------------------------------------------------------------
 # Threads per ONNX Runtime session; 0 lets ONNX Runtime use every core.
 INFERENCE_THREADS = env.int("DJANGO_INFERENCE_THREADS", default=0)
+# How long a process may keep answering with the version an alias pointed to.
+ALIAS_CACHE_SECONDS = env.float("DJANGO_ALIAS_CACHE_SECONDS", default=2.0)
 IMAGE_MAX_PIXELS = env.int("DJANGO_IMAGE_MAX_PIXELS", default=40_000_000)
 MODEL_MAX_UPLOAD_BYTES = env.int("DJANGO_MODEL_MAX_UPLOAD_MB", default=500) * 2**20
 MODEL_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_MODEL_MAX_UNCOMPRESSED_MB", default=1500) * 2**20

@@ -1,13 +1,12 @@
 """Production: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES, _mailer, env
+from .base import STORAGES, _database, _mailer, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
-DATABASES = {"default": env.db("DATABASE_URL")}
-DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+DATABASES = {"default": _database(env("DATABASE_URL"), conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="dbcache://django_cache")}
 

@@ -35,3 +35,4 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Static files straight from the source folders; no collectstatic in tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+ALIAS_CACHE_SECONDS = 0  # tests move aliases and expect the next request to see it

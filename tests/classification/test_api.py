@@ -215,18 +215,15 @@ def test_token_authentication_works_for_classifying(api_client, user, imagenet_m
     assert response.status_code == 201
 
 
-def test_classify_is_throttled_per_user(client_a, settings):
-    settings.REST_FRAMEWORK = {
-        **settings.REST_FRAMEWORK,
-        "DEFAULT_THROTTLE_RATES": {
-            **settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"],
-            "classify": "2/minute",
-        },
-    }
-    from rest_framework.settings import api_settings
+def test_classify_is_throttled_per_user(client_a, monkeypatch):
     from rest_framework.throttling import SimpleRateThrottle
 
-    SimpleRateThrottle.THROTTLE_RATES = api_settings.DEFAULT_THROTTLE_RATES
+    # DRF reads the rates once at import; patch them for this test only.
+    monkeypatch.setattr(
+        SimpleRateThrottle,
+        "THROTTLE_RATES",
+        {**SimpleRateThrottle.THROTTLE_RATES, "classify": "2/minute"},
+    )
     data = encode(PILImage.new("RGB", (64, 64)), "PNG")
     codes = [
         client_a.post(
