@@ -10,6 +10,20 @@ from rest_framework import serializers
 from classification.models import BatchItem, BatchJob, Prediction
 from classification.selectors import prediction_classes
 
+# How a model version or label set is named in answers: {"id", "name", "version"}.
+VERSIONED_REF = {
+    "type": "object",
+    "properties": {
+        "id": {"type": "integer"},
+        "name": {"type": "string"},
+        "version": {"type": "integer"},
+    },
+}
+
+
+def versioned_ref(obj) -> dict:
+    return {"id": obj.pk, "name": obj.name, "version": obj.version}
+
 
 class Base64ImageSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=255, required=False, default="image")
@@ -90,36 +104,13 @@ class PredictionSerializer(serializers.ModelSerializer):
             reverse("classification:image", args=[obj.image_id])
         )
 
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {
-                "id": {"type": "integer"},
-                "name": {"type": "string"},
-                "version": {"type": "integer"},
-            },
-        }
-    )
+    @extend_schema_field(VERSIONED_REF)
     def get_model(self, obj: Prediction) -> dict:
-        version = obj.model_version
-        return {"id": version.pk, "name": version.name, "version": version.version}
+        return versioned_ref(obj.model_version)
 
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {
-                "id": {"type": "integer"},
-                "name": {"type": "string"},
-                "version": {"type": "integer"},
-            },
-        }
-    )
+    @extend_schema_field(VERSIONED_REF)
     def get_label_set(self, obj: Prediction) -> dict:
-        return {
-            "id": obj.label_set_id,
-            "name": obj.label_set.name,
-            "version": obj.label_set.version,
-        }
+        return versioned_ref(obj.label_set)
 
     @extend_schema_field(ClassSerializer(many=True))
     def get_classes(self, obj: Prediction) -> list[dict]:
@@ -182,22 +173,9 @@ class BatchJobSerializer(serializers.ModelSerializer):
             reverse("api:batch-results", args=[obj.pk])
         )
 
-    @extend_schema_field(
-        {
-            "type": "object",
-            "properties": {
-                "id": {"type": "integer"},
-                "name": {"type": "string"},
-                "version": {"type": "integer"},
-            },
-        }
-    )
+    @extend_schema_field(VERSIONED_REF)
     def get_model(self, obj: BatchJob) -> dict:
-        return {
-            "id": obj.model_version_id,
-            "name": obj.model_version.name,
-            "version": obj.model_version.version,
-        }
+        return versioned_ref(obj.model_version)
 
 
 class BatchItemSerializer(serializers.ModelSerializer):

@@ -110,8 +110,22 @@ def test_a_bad_file_shows_a_readable_error(
     page.context.close()
 
 
+@pytest.mark.parametrize(
+    ("language", "start", "download"),
+    [("en", "Start the batch", "Download CSV"), ("es", "Iniciar el lote", "Descargar CSV")],
+)
 def test_batch_progress_updates_live_then_shows_results(
-    browser, live_server, client, user, imagenet_model, tmp_path, screenshot_dir, settings
+    browser,
+    live_server,
+    client,
+    user,
+    imagenet_model,
+    tmp_path,
+    screenshot_dir,
+    settings,
+    language,
+    start,
+    download,
 ):
     settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "batches"]}}
     archive = tmp_path / "photos.zip"
@@ -119,14 +133,14 @@ def test_batch_progress_updates_live_then_shows_results(
         for i in range(60):
             zipped.writestr(f"p{i:02}.jpg", jpeg(640, 480, seed=i))
         zipped.writestr("broken.jpg", b"\xff\xd8 broken")
-    page, errors = _signed_in_page(browser, live_server, client, user, PHONE)
+    page, errors = _signed_in_page(browser, live_server, client, user, PHONE, language)
     page.goto(live_server.url + reverse("classification:batch_new"))
     page.set_input_files("#archive-input", str(archive))
-    page.get_by_role("button", name="Start the batch").click()
+    page.get_by_role("button", name=start).click()
     page.wait_for_url("**/classify/batches/*/")
     job = BatchJob.objects.get()
     assert page.locator("#batch-bar").get_attribute("max") == "61"
-    page.screenshot(path=screenshot_dir / "batch-queued-360x740.png", full_page=True)
+    page.screenshot(path=screenshot_dir / f"batch-queued-{language}-360x740.png", full_page=True)
 
     worker = subprocess.Popen(
         [
@@ -152,8 +166,8 @@ def test_batch_progress_updates_live_then_shows_results(
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == ("succeeded", 60, 1)
     assert "broken.jpg" in page.inner_text("main")
-    assert page.get_by_role("link", name="Download CSV").is_visible()
+    assert page.get_by_role("link", name=download).is_visible()
     assert _fits(page)
-    page.screenshot(path=screenshot_dir / "batch-finished-360x740.png", full_page=True)
+    page.screenshot(path=screenshot_dir / f"batch-finished-{language}-360x740.png", full_page=True)
     assert errors == []
     page.context.close()

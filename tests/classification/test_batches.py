@@ -1,6 +1,5 @@
 """Batches: zip handling with limits, jobs that are idempotent and lease-based."""
 
-import io
 import zipfile
 from datetime import timedelta
 
@@ -15,17 +14,10 @@ from core.exceptions import ApplicationError
 from tests.accounts.factories import UserFactory
 from tests.classification.images import jpeg
 from tests.conftest import photo
+from tests.models_registry.keras_files import zip_bytes as make_zip
 
 pytestmark = pytest.mark.django_db
 URL = "/api/v1/batches/"
-
-
-def make_zip(members: dict[str, bytes], compression=zipfile.ZIP_DEFLATED) -> bytes:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", compression=compression) as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def sample_zip() -> bytes:
