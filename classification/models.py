@@ -126,6 +126,9 @@ class BatchJob(TimeStampedModel):
     failed = models.PositiveIntegerField(_("failed"), default=0)
     top_k = models.PositiveSmallIntegerField(_("classes per image"), default=5)
     store_images = models.BooleanField(_("keep images"), default=True)
+    # The language of the request that started the job: per-item errors are
+    # written in it by the worker.
+    language = models.CharField(_("language"), max_length=10, default="en")
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
     worker = models.CharField(_("worker"), max_length=100, blank=True)

@@ -13,6 +13,8 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils import translation
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
 
@@ -305,6 +307,7 @@ def batch_job_create(
                 total=len(uploads),
                 top_k=top_k,
                 store_images=store,
+                language=get_language() or "en",
             )
             items = []
             for index, upload in enumerate(uploads):
@@ -387,7 +390,8 @@ def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
     job = BatchJob.objects.select_related("user", "model_version__label_set").get(pk=job_id)
     lease = timedelta(seconds=settings.BATCH_LEASE_SECONDS)
     for item in job.items.filter(status=BatchItem.Status.PENDING).order_by("index"):
-        _classify_item(job=job, item=item)
+        with translation.override(job.language):
+            _classify_item(job=job, item=item)
         # The input is not needed any more (a kept image was re-encoded).
         item.file.delete(save=False)
         BatchItem.objects.filter(pk=item.pk).update(file="")

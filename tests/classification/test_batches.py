@@ -152,3 +152,19 @@ def test_other_users_cannot_see_jobs(api_client, user, imagenet_model):
     assert api_client.get(reverse("api:batch-detail", args=[job.pk])).status_code == 404
     assert api_client.get(reverse("api:batch-results", args=[job.pk])).status_code == 404
     assert api_client.get(URL).json()["count"] == 0
+
+
+def test_item_errors_are_written_in_the_language_the_batch_was_started_in(
+    api_client, user, imagenet_model, django_capture_on_commit_callbacks
+):
+    api_client.force_authenticate(user)
+    files = [SimpleUploadedFile("roto.jpg", b"\xff\xd8 not a jpeg")]
+    with django_capture_on_commit_callbacks(execute=True):
+        response = api_client.post(
+            URL, {"file": files}, format="multipart", HTTP_ACCEPT_LANGUAGE="es"
+        )
+    assert response.status_code == 202
+    item = BatchItem.objects.get()
+    assert item.job.language == "es"
+    assert item.status == "failed"
+    assert "no es una imagen" in item.error or "dañada" in item.error
