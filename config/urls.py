@@ -2,6 +2,7 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
 from drf_spectacular.views import (
@@ -29,6 +30,8 @@ docs_csp = csp_override(
 
 urlpatterns = [
     path("", include("core.urls")),
+    # Browsers ask for /favicon.ico on pages without an icon link (admin, API docs).
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.svg")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
