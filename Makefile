@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 \
 	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python /usr/local/bin/python3.1[2-9] 2>/dev/null); do \
 	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help install run test lint format checks licenses messages translations bench bench-http superuser clean
+.PHONY: help install run test lint format checks licenses messages translations bench bench-http docker-lint superuser clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -57,6 +57,11 @@ checks: install  ## Django's checks, migrations in sync, deploy checks with prod
 	$(PY) manage.py check --fail-level WARNING
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bash scripts/check-deploy
+
+docker-lint: install  ## Lint the Dockerfile (hadolint) and validate compose.yaml (docker-compose config)
+	$(VENV)/bin/hadolint Dockerfile
+	DJANGO_SECRET_KEY=lint POSTGRES_PASSWORD=lint DJANGO_EMAIL_URL=consolemail:// \
+		docker-compose -f compose.yaml config --quiet
 
 licenses: install  ## Licences of everything the web and worker images ship
 	bash scripts/licenses

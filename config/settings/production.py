@@ -4,7 +4,8 @@ from .base import *  # noqa: F403
 from .base import STORAGES, _database, _mailer, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
-ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
+# Local names too, so health checks inside the container or pod reach /healthz.
+ALLOWED_HOSTS = [*env.list("DJANGO_ALLOWED_HOSTS"), "localhost", "127.0.0.1"]
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {"default": _database(env("DATABASE_URL"), conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -14,6 +15,7 @@ CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="dbcache://django_cac
 # ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # probes speak plain http inside the network
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
