@@ -169,6 +169,7 @@ class BatchItem(models.Model):
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
     error = models.CharField(_("error"), max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     class Meta:
         verbose_name = _("batch item")

@@ -12,8 +12,7 @@ from django.conf import settings
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import F, Q
-from django.utils import timezone
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from PIL import Image as PILImage
@@ -23,6 +22,7 @@ from classification import inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
 from classification.preprocessing import open_image, to_tensor
 from core.exceptions import ApplicationError
+from core.shutdown import stop_requested, watch_for_stop
 from models_registry.models import ModelVersion
 from models_registry.selectors import model_version_for_alias_cached
 
@@ -362,12 +362,7 @@ def _classify_item(*, job: BatchJob, item: BatchItem) -> None:
             store=job.store_images,
         )[0]
     except ApplicationError as error:
-        with transaction.atomic():
-            updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
-                status=BatchItem.Status.FAILED, error=str(error.message)[:500]
-            )
-            if updated:
-                BatchJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1)
+        _fail_item(job=job, item=item, reason=error.message)
         return
     with transaction.atomic():
         updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
@@ -383,24 +378,91 @@ def _classify_item(*, job: BatchJob, item: BatchItem) -> None:
 
 
 def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
-    """Classifies every pending item; safe to run again (finished items are skipped)."""
+    """Classifies every pending item; safe to run again (finished items are skipped).
+
+    An item that was started too often without finishing (it keeps killing
+    its worker) fails alone. On SIGTERM the job is handed back to the queue
+    between two items instead of holding the worker until the end.
+    """
     worker = worker or _worker_name()
     if not batch_job_claim(job_id=job_id, worker=worker):
         return None  # finished, or another worker holds the lease
     job = BatchJob.objects.select_related("user", "model_version__label_set").get(pk=job_id)
     lease = timedelta(seconds=settings.BATCH_LEASE_SECONDS)
-    for item in job.items.filter(status=BatchItem.Status.PENDING).order_by("index"):
-        with translation.override(job.language):
-            _classify_item(job=job, item=item)
-        # The input is not needed any more (a kept image was re-encoded).
-        item.file.delete(save=False)
-        BatchItem.objects.filter(pk=item.pk).update(file="")
-        # Heartbeat: keep the lease while making progress.
-        BatchJob.objects.filter(pk=job.pk, worker=worker).update(
-            lease_expires_at=timezone.now() + lease
-        )
+    with watch_for_stop():
+        for item in job.items.filter(status=BatchItem.Status.PENDING).order_by("index"):
+            if stop_requested():
+                return batch_job_release(job=job, worker=worker)
+            BatchItem.objects.filter(pk=item.pk).update(attempts=F("attempts") + 1)
+            with translation.override(job.language):
+                if item.attempts + 1 > settings.BATCH_ITEM_MAX_ATTEMPTS:
+                    _fail_item(
+                        job=job, item=item, reason=_("This file stopped the worker repeatedly.")
+                    )
+                else:
+                    _classify_item(job=job, item=item)
+            # The input is not needed any more (a kept image was re-encoded).
+            item.file.delete(save=False)
+            BatchItem.objects.filter(pk=item.pk).update(file="")
+            # Heartbeat: keep the lease while making progress.
+            BatchJob.objects.filter(pk=job.pk, worker=worker).update(
+                lease_expires_at=timezone.now() + lease
+            )
     BatchJob.objects.filter(pk=job.pk).update(
         status=BatchJob.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None
     )
     job.refresh_from_db()
     return job
+
+
+def batch_job_release(*, job: BatchJob, worker: str) -> BatchJob:
+    """Hands a job back to the queue (graceful stop); another worker resumes it."""
+    with transaction.atomic():
+        BatchJob.objects.filter(pk=job.pk, worker=worker).update(
+            status=BatchJob.Status.QUEUED, lease_expires_at=None, worker=""
+        )
+        transaction.on_commit(lambda: batch_job_enqueue(job=job))
+    job.refresh_from_db()
+    return job
+
+
+def batch_jobs_sweep() -> dict[str, int]:
+    """Re-queues jobs whose worker vanished (lease expired), failing those that
+    ran out of attempts; re-sends queued jobs that waited too long."""
+    now = timezone.now()
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    expired = BatchJob.objects.filter(status=BatchJob.Status.RUNNING, lease_expires_at__lt=now)
+    for job in expired:
+        with transaction.atomic():
+            if job.attempts >= settings.BATCH_MAX_ATTEMPTS:
+                updated = BatchJob.objects.filter(pk=job.pk, lease_expires_at__lt=now).update(
+                    status=BatchJob.Status.FAILED,
+                    finished_at=now,
+                    lease_expires_at=None,
+                    error=_("The job stopped %(count)d times without finishing.")
+                    % {"count": job.attempts},
+                )
+                counts["failed"] += updated
+                continue
+            updated = BatchJob.objects.filter(pk=job.pk, lease_expires_at__lt=now).update(
+                status=BatchJob.Status.QUEUED, lease_expires_at=None, worker=""
+            )
+            if updated:
+                transaction.on_commit(lambda job=job: batch_job_enqueue(job=job))
+                counts["requeued"] += 1
+    stale = now - timedelta(seconds=3 * settings.BATCH_LEASE_SECONDS)
+    for job in BatchJob.objects.filter(status=BatchJob.Status.QUEUED, updated_at__lt=stale):
+        # A lost queue message (or a worker that died before claiming): send again.
+        BatchJob.objects.filter(pk=job.pk).update(updated_at=now)
+        batch_job_enqueue(job=job)
+        counts["resent"] += 1
+    return counts
+
+
+def _fail_item(*, job: BatchJob, item: BatchItem, reason: str) -> None:
+    with transaction.atomic():
+        updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+            status=BatchItem.Status.FAILED, error=str(reason)[:500]
+        )
+        if updated:
+            BatchJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1)

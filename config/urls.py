@@ -2,14 +2,16 @@ from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
+from django.views.generic import RedirectView
 from drf_spectacular.views import (
     SpectacularAPIView,
     SpectacularRedocView,
     SpectacularSwaggerSplitView,
 )
+
+from classification.health import readyz
 
 # The admin signs in through allauth, so its login is rate limited too.
 admin.autodiscover()
@@ -30,6 +32,7 @@ docs_csp = csp_override(
 
 urlpatterns = [
     path("", include("core.urls")),
+    path("readyz", readyz, name="readyz"),
     # Browsers ask for /favicon.ico on pages without an icon link (admin, API docs).
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.svg")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -1,4 +1,3 @@
-import functools
 import threading
 import time
 
@@ -16,16 +15,25 @@ def label_list_for_set(*, label_set: LabelSet) -> QuerySet[Label]:
     return Label.objects.filter(label_set=label_set).order_by("index")
 
 
+_label_names: dict[tuple, tuple[tuple[str, str], ...]] = {}
+_label_names_lock = threading.Lock()
+
+
 def label_names_for_set(*, label_set: LabelSet, language: str) -> tuple[tuple[str, str], ...]:
     """``(key, name in language)`` per index. Label sets never change once made,
-    so the answer is cached per process (keyed by id and creation time)."""
-    return _label_names(label_set.pk, label_set.created_at.isoformat(), language.split("-")[0])
-
-
-@functools.lru_cache(maxsize=64)
-def _label_names(label_set_id: int, created_at: str, language: str) -> tuple[tuple[str, str], ...]:
-    labels = Label.objects.filter(label_set_id=label_set_id).order_by("index")
-    return tuple((label.key, label.name_in(language)) for label in labels)
+    so the answer is kept per process (keyed by id and creation time)."""
+    key = (label_set.pk, label_set.created_at.isoformat(), language.split("-")[0])
+    with _label_names_lock:
+        names = _label_names.get(key)
+    if names is None:
+        labels = Label.objects.filter(label_set_id=label_set.pk).order_by("index")
+        names = tuple((label.key, label.name_in(key[2])) for label in labels)
+        if names:  # an empty answer means "not visible yet": never remember it
+            with _label_names_lock:
+                if len(_label_names) > 256:
+                    _label_names.clear()
+                _label_names[key] = names
+    return names
 
 
 def model_version_list(*, include_unready: bool = False) -> QuerySet[ModelVersion]:

@@ -23,6 +23,16 @@ def _media_root_cleanup():
 
 
 @pytest.fixture(autouse=True)
+def _english_by_default():
+    """A request in Spanish leaves Spanish active in the thread; start each test fresh."""
+    from django.utils import translation
+
+    translation.activate("en")
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _clear_cache():
     # Rate limits live in the cache; one test's failures must not lock out the next.
     cache.clear()

@@ -91,10 +91,13 @@ def test_a_tampered_model_file_is_refused(imagenet_model):
 
 def test_parallel_requests_share_one_session_and_agree(imagenet_model):
     images = [photo(name) for name in ("coffee.png", "chelsea.png", "camera.png")] * 4
-    inference.classify(images[0], imagenet_model)  # labels and session now cached
+    inference.classify(images[0], imagenet_model, language="en")  # labels, session cached
     with ThreadPoolExecutor(max_workers=6) as pool:
         results = list(
-            pool.map(lambda data: inference.classify(data, imagenet_model, top_k=1), images)
+            pool.map(
+                lambda data: inference.classify(data, imagenet_model, top_k=1, language="en"),
+                images,
+            )
         )
     assert len(inference.sessions) == 1
     assert [r[0].key for r in results[:3]] * 4 == [r[0].key for r in results]

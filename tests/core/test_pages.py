@@ -116,3 +116,15 @@ def test_classify_page_needs_login_and_renders(client, user):
     assert client.get(reverse("classification:classify")).status_code == 302
     client.force_login(user)
     assert client.get(reverse("classification:classify")).status_code == 200
+
+
+def test_readyz_needs_the_database_and_the_default_model(client, imagenet_model):
+    response = client.get("/readyz")
+    assert response.status_code == 200
+    assert response.json()["checks"] == {"database": "ok", "model": "EfficientNet-Lite0 v1"}
+
+
+def test_readyz_is_503_without_a_default_model(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"]["model"].startswith("error")
