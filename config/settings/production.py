@@ -1,7 +1,7 @@
 """Production: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import STORAGES, _database, _mailer, env
+from .base import LOGGING, STORAGES, _database, _mailer, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 # Local names too, so health checks inside the container or pod reach /healthz.
@@ -35,3 +35,12 @@ STORAGES = {
 # ------------------------------------------------------------------------------
 MAILERS = {"default": _mailer(env("DJANGO_EMAIL_URL"))}
 ADMINS = env.list("DJANGO_ADMINS", default=[])
+
+# Logs: one JSON object per line on stderr (DJANGO_LOG_FORMAT=plain for humans).
+# ------------------------------------------------------------------------------
+if env("DJANGO_LOG_FORMAT", default="json") == "json":
+    LOGGING = {
+        **LOGGING,
+        "formatters": {**LOGGING["formatters"], "json": {"()": "core.logging.JsonFormatter"}},
+        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    }

@@ -1,0 +1,64 @@
+"""Housekeeping: old task results and files no row refers to any more."""
+
+import time
+from pathlib import PurePosixPath
+
+from django.core.files.storage import default_storage
+from django.core.management import call_command
+from django.core.management.base import BaseCommand
+
+
+def _walk(storage, folder: str):
+    try:
+        dirs, files = storage.listdir(folder)
+    except FileNotFoundError:
+        return
+    for name in files:
+        yield str(PurePosixPath(folder) / name)
+    for name in dirs:
+        yield from _walk(storage, str(PurePosixPath(folder) / name))
+
+
+class Command(BaseCommand):
+    help = (
+        "Delete finished task results older than --days, and media files that no "
+        "image, batch item or model version refers to (older than an hour)."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--days", type=int, default=14)
+        parser.add_argument("--dry-run", action="store_true")
+
+    def handle(self, *args, days: int, dry_run: bool, **options):
+        from django.tasks import task_backends
+        from django_tasks_db.backend import DatabaseBackend
+
+        from classification.models import BatchItem, Image
+        from models_registry.models import ModelVersion
+
+        if isinstance(task_backends["default"], DatabaseBackend):
+            extra = ["--dry-run"] if dry_run else []
+            call_command(
+                "prune_db_task_results",
+                *["--queue-name", "*", "--min-age-days", str(days), *extra],
+                stdout=self.stdout,
+            )
+        referenced = set()
+        for image in Image.objects.values_list("file", "thumbnail"):
+            referenced.update(image)
+        referenced.update(BatchItem.objects.exclude(file="").values_list("file", flat=True))
+        for files in ModelVersion.objects.values_list("file", "onnx_file"):
+            referenced.update(files)
+        cutoff = time.time() - 3600  # files younger than this may belong to a running upload
+        removed = 0
+        for folder in ("images", "batches", "models"):
+            for name in _walk(default_storage, folder):
+                if name in referenced:
+                    continue
+                if default_storage.get_modified_time(name).timestamp() > cutoff:
+                    continue
+                removed += 1
+                if not dry_run:
+                    default_storage.delete(name)
+        verb = "would delete" if dry_run else "deleted"
+        self.stdout.write(f"{verb} {removed} unreferenced media file(s)")
