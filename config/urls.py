@@ -12,6 +12,7 @@ from drf_spectacular.views import (
 )
 
 from classification.health import readyz
+from classification.metrics import metrics
 
 # The admin signs in through allauth, so its login is rate limited too.
 admin.autodiscover()
@@ -33,6 +34,7 @@ docs_csp = csp_override(
 urlpatterns = [
     path("", include("core.urls")),
     path("readyz", readyz, name="readyz"),
+    path("metrics", metrics, name="metrics"),
     # Browsers ask for /favicon.ico on pages without an icon link (admin, API docs).
     path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.svg")),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -126,6 +126,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Middleware
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
+    "classification.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -367,6 +368,11 @@ LABEL_FILE_MAX_BYTES = 2 * 2**20
 LABEL_SET_MAX_CLASSES = env.int("DJANGO_LABEL_SET_MAX_CLASSES", default=5000)
 DATA_UPLOAD_MAX_MEMORY_SIZE = 40 * 2**20  # JSON with base64 images
 FILE_UPLOAD_MAX_MEMORY_SIZE = 10 * 2**20
+
+# Operations
+# ------------------------------------------------------------------------------
+# /metrics answers to "Authorization: Bearer <token>" (or staff); unset: no endpoint.
+METRICS_TOKEN = env("DJANGO_METRICS_TOKEN", default="")
 
 # Classification uploads (checked while the request body is read)
 # ------------------------------------------------------------------------------

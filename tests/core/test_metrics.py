@@ -1,0 +1,46 @@
+"""/metrics: Prometheus text, database numbers, and closed unless configured."""
+
+import pytest
+
+from classification import services
+from tests.conftest import photo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metrics_do_not_exist_without_a_token(client, settings):
+    settings.METRICS_TOKEN = ""
+    assert client.get("/metrics").status_code == 404
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer ").status_code == 404
+
+
+def test_metrics_with_the_token(client, settings, user, imagenet_model):
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    services.classify_uploads(
+        user=user, uploads=[services.Upload("c.png", photo("coffee.png"))], version=imagenet_model
+    )
+    services.batch_job_create(
+        user=user, uploads=[services.Upload("c.png", photo("coffee.png"))], version=imagenet_model
+    )
+    client.get("/")  # one request to time
+    assert client.get("/metrics", HTTP_AUTHORIZATION="Bearer wrong").status_code == 404
+    response = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape")
+    assert response.status_code == 200
+    text = response.content.decode()
+    assert 'picsort_predictions{model="EfficientNet-Lite0 v1"} 1.0' in text
+    assert 'picsort_batch_jobs{status="queued"} 1.0' in text  # queued after commit
+    assert (
+        'picsort_http_request_duration_seconds_count{method="GET",status="200",view="core:home"}'
+        in text
+    )
+    assert "picsort_task_queue_depth" in text and "picsort_worker_heartbeat_age_seconds" in text
+
+
+def test_staff_may_read_metrics_in_a_browser(client, settings):
+    from tests.accounts.factories import UserFactory
+
+    settings.METRICS_TOKEN = "x"
+    client.force_login(UserFactory(is_staff=True))
+    assert client.get("/metrics").status_code == 200
+    client.force_login(UserFactory())
+    assert client.get("/metrics").status_code == 404
