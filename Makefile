@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 \
 	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python /usr/local/bin/python3.1[2-9] 2>/dev/null); do \
 	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help install run test lint format checks licenses messages translations bench bench-http docker-lint superuser clean
+.PHONY: help install run prod-local test lint format checks licenses messages translations bench bench-http docker-lint superuser clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -40,6 +40,9 @@ run: install translations  ## Start the web server and a task worker (Ctrl-C sto
 	@echo "  Picsort is starting at http://$(HOST):$(PORT)/  (Ctrl-C stops it)"
 	@echo ""
 	@PATH="$(CURDIR)/$(VENV)/bin:$$PATH" HOST=$(HOST) PORT=$(PORT) honcho -f Procfile start
+
+prod-local: install  ## Production topology as processes: PostgreSQL, 2 gunicorn, 2+1 workers, sweeper
+	@PORT=$(PORT) HOST=$(HOST) bash scripts/prod-local
 
 test: install translations  ## Run the whole test suite (set DATABASE_URL for PostgreSQL)
 	$(PY) -m pytest $(PYTEST_ARGS)
