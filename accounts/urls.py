@@ -7,6 +7,6 @@ app_name = "accounts"
 urlpatterns = [
     path("", views.profile, name="profile"),
     path("tokens/", views.token_create, name="token_create"),
-    path("tokens/<int:token_id>/revoke/", views.token_revoke, name="token_revoke"),
+    path("tokens/<id:token_id>/revoke/", views.token_revoke, name="token_revoke"),
     path("delete/", views.account_delete, name="delete"),
 ]

@@ -51,7 +51,7 @@ def clean_name(name: str) -> str:
 def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersion:
     """``model`` is an alias name (default: ``default``) or a version id."""
     model = str(model).strip() if model not in (None, "") else "default"
-    if model.isdigit():
+    if model.isdigit() and len(model) <= 18:
         version = (
             ModelVersion.objects.select_related("label_set")
             .filter(pk=int(model), status=ModelVersion.Status.READY)

@@ -1,7 +1,7 @@
 from allauth.account.decorators import secure_admin_login
 from django.conf import settings
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, register_converter
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.csp import csp_override
 from django.views.generic import RedirectView
@@ -13,6 +13,9 @@ from drf_spectacular.views import (
 
 from classification.health import readyz
 from classification.metrics import metrics
+from core.converters import IdConverter
+
+register_converter(IdConverter, "id")
 
 # The admin signs in through allauth, so its login is rate limited too.
 admin.autodiscover()

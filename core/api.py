@@ -5,6 +5,7 @@ with a machine-readable code and a message in the request's language.
 """
 
 from django.core.exceptions import PermissionDenied
+from django.db import DataError
 from django.http import Http404
 from django.utils.translation import gettext as _
 from rest_framework import exceptions, status
@@ -33,6 +34,13 @@ def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
         return error_response(
             code=exc.code, message=exc.message, status_code=exc.status, details=exc.extra
+        )
+    if isinstance(exc, OverflowError | DataError):
+        # A number too large for the database in a query parameter or body.
+        return error_response(
+            code="invalid",
+            message=_("A number in the request is out of range."),
+            status_code=status.HTTP_400_BAD_REQUEST,
         )
     if isinstance(exc, Http404):
         exc = exceptions.NotFound(_("Not found."))

@@ -208,6 +208,8 @@ class BatchItemSerializer(serializers.ModelSerializer):
 
 
 class HistoryFilterSerializer(serializers.Serializer):
-    model = serializers.IntegerField(required=False, min_value=1, source="model_version_id")
+    model = serializers.IntegerField(
+        required=False, min_value=1, max_value=2**63 - 1, source="model_version_id"
+    )
     since = serializers.DateField(required=False)
     until = serializers.DateField(required=False)

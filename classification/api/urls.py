@@ -5,11 +5,11 @@ from classification.api import views
 urlpatterns = [
     path("classifications/", views.ClassificationListApi.as_view(), name="classification-list"),
     path(
-        "classifications/<int:pk>/",
+        "classifications/<id:pk>/",
         views.ClassificationDetailApi.as_view(),
         name="classification-detail",
     ),
     path("batches/", views.BatchListApi.as_view(), name="batch-list"),
-    path("batches/<int:pk>/", views.BatchDetailApi.as_view(), name="batch-detail"),
-    path("batches/<int:pk>/results/", views.BatchResultsApi.as_view(), name="batch-results"),
+    path("batches/<id:pk>/", views.BatchDetailApi.as_view(), name="batch-detail"),
+    path("batches/<id:pk>/results/", views.BatchResultsApi.as_view(), name="batch-results"),
 ]

@@ -73,9 +73,11 @@ class ModelAliasSerializer(serializers.ModelSerializer):
 
 
 class AliasChangeSerializer(serializers.ModelSerializer):
-    from_version = serializers.StringRelatedField()
-    to_version = serializers.StringRelatedField()
-    changed_by = serializers.StringRelatedField()
+    # str() of the related rows; the first move has no "from", and a deleted
+    # account leaves no "changed_by".
+    from_version = serializers.CharField(read_only=True, allow_null=True)
+    to_version = serializers.CharField(read_only=True)
+    changed_by = serializers.CharField(read_only=True, allow_null=True)
 
     class Meta:
         model = AliasChange

@@ -4,10 +4,10 @@ from models_registry.api import views
 
 urlpatterns = [
     path("label-sets/", views.LabelSetListApi.as_view(), name="label-set-list"),
-    path("label-sets/<int:pk>/", views.LabelSetDetailApi.as_view(), name="label-set-detail"),
-    path("label-sets/<int:pk>/labels/", views.LabelListApi.as_view(), name="label-list"),
+    path("label-sets/<id:pk>/", views.LabelSetDetailApi.as_view(), name="label-set-detail"),
+    path("label-sets/<id:pk>/labels/", views.LabelListApi.as_view(), name="label-list"),
     path("models/", views.ModelVersionListApi.as_view(), name="model-version-list"),
-    path("models/<int:pk>/", views.ModelVersionDetailApi.as_view(), name="model-version-detail"),
+    path("models/<id:pk>/", views.ModelVersionDetailApi.as_view(), name="model-version-detail"),
     path("aliases/", views.ModelAliasListApi.as_view(), name="alias-list"),
     path("aliases/<slug:name>/", views.ModelAliasDetailApi.as_view(), name="alias-detail"),
     path(
