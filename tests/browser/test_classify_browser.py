@@ -1,7 +1,5 @@
 """Classify, batch and history pages in Debian's chromium, phone and desktop."""
 
-import subprocess
-import sys
 import zipfile
 
 import pytest
@@ -10,7 +8,7 @@ from django.urls import reverse
 from classification.models import BatchJob, Prediction
 from tests.classification.images import jpeg
 from tests.conftest import photo
-from tests.models_registry.test_worker import DB_BACKEND, ROOT, worker_env
+from tests.models_registry.test_worker import DB_BACKEND, start_worker
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -142,22 +140,7 @@ def test_batch_progress_updates_live_then_shows_results(
     assert page.locator("#batch-bar").get_attribute("max") == "61"
     page.screenshot(path=screenshot_dir / f"batch-queued-{language}-360x740.png", full_page=True)
 
-    worker = subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--queue-name",
-            "batches",
-            "--no-startup-delay",
-            "--interval",
-            "0.2",
-        ],
-        cwd=ROOT,
-        env=worker_env(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    worker = start_worker("batches")
     try:
         page.wait_for_selector("table.history", timeout=120_000)  # the page reloads when done
     finally:

@@ -2,8 +2,6 @@
 bounded, a poisoned file fails alone, and SIGKILL or SIGTERM lose nothing."""
 
 import signal
-import subprocess
-import sys
 import time
 from datetime import timedelta
 
@@ -14,7 +12,7 @@ from django.utils import timezone
 from classification import services
 from classification.models import BatchItem, BatchJob, Prediction
 from tests.classification.images import jpeg
-from tests.models_registry.test_worker import DB_BACKEND, ROOT, worker_env
+from tests.models_registry.test_worker import DB_BACKEND, start_worker, worker_env
 
 
 def _job(user, version, count=3, size=(320, 240)) -> BatchJob:
@@ -71,26 +69,6 @@ def test_queued_jobs_that_waited_too_long_are_sent_again(user, imagenet_model, s
     assert DBTaskResult.objects.filter(status="READY").count() == 1
 
 
-def _start_worker(env):
-    return subprocess.Popen(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--queue-name",
-            "batches",
-            "--no-startup-delay",
-            "--interval",
-            "0.2",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-
-
 def _wait(predicate, seconds=120):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -108,7 +86,7 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
     env = {**worker_env(), "DJANGO_BATCH_LEASE_SECONDS": "2"}
     job = _job(user, imagenet_model, count=150, size=(640, 480))
 
-    first = _start_worker(env)
+    first = start_worker("batches", env=env)
     try:
         assert _wait(lambda: BatchJob.objects.get(pk=job.pk).done >= 10), "the worker never started"
         first.send_signal(signal.SIGKILL if how == "sigkill" else signal.SIGTERM)
@@ -126,7 +104,7 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
         time.sleep(2.5)
         call_command("jobs_sweep")
 
-    second = _start_worker(env)
+    second = start_worker("batches", env=env)
     try:
         assert _wait(lambda: BatchJob.objects.get(pk=job.pk).status == "succeeded"), (
             second.stderr.read() if second.poll() is not None else "still running"

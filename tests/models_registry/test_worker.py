@@ -83,3 +83,24 @@ def test_upload_is_validated_by_a_worker_process(tmp_path, settings):
     assert version.status == ModelVersion.Status.READY, (version.error, result.stderr[-3000:])
     assert version.onnx_file.open("rb").read()[:2]
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def start_worker(*queues: str, env: dict | None = None) -> subprocess.Popen:
+    """A long-running worker (not --batch) polling often, for tests that stop it."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "manage.py",
+            "db_worker",
+            "--queue-name",
+            ",".join(queues),
+            "--no-startup-delay",
+            "--interval",
+            "0.2",
+        ],
+        cwd=ROOT,
+        env=env or worker_env(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
