@@ -1,15 +1,8 @@
 """A web process that served pages and classifications never imports TensorFlow."""
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.models_registry.test_worker import worker_env
-
-ROOT = Path(__file__).resolve().parent.parent.parent
+from tests.models_registry.test_worker import run_json_script, worker_env
 
 SCRIPT = r"""
 import json, sys
@@ -50,16 +43,7 @@ def test_web_process_never_imports_tensorflow(imagenet_model):
 
     UserFactory(email="web@example.com")
     env = {**worker_env(), "DJANGO_SETTINGS_MODULE": "config.settings.test"}
-    result = subprocess.run(
-        [sys.executable, "-c", SCRIPT],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert result.returncode == 0, result.stderr[-3000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report = run_json_script(SCRIPT, env)
     assert report["statuses"] == [200, 200, 200, 200, 200]
     assert report["top"] == "n07920052"  # it really classified
     assert report == {**report, "tensorflow": False, "keras": False, "tf2onnx": False}

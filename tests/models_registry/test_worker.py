@@ -1,6 +1,7 @@
 """Validation really runs in a separate worker process (``manage.py db_worker``)
 through the database task queue, as in production."""
 
+import json
 import os
 import subprocess
 import sys
@@ -104,3 +105,17 @@ def start_worker(*queues: str, env: dict | None = None) -> subprocess.Popen:
         stderr=subprocess.PIPE,
         text=True,
     )
+
+
+def run_json_script(script: str, env: dict, timeout: int = 120) -> dict:
+    """Runs ``script`` in a fresh Python process; returns the JSON of its last line."""
+    result = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout.strip().splitlines()[-1])
