@@ -70,7 +70,7 @@ def main() -> None:
     import onnxruntime as ort
 
     from classification import inference
-    from classification.preprocessing import image_to_tensor
+    from core.images import image_to_tensor
     from models_registry.selectors import model_version_for_alias
 
     version = model_version_for_alias(alias="default")

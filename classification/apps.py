@@ -8,3 +8,7 @@ class ClassificationConfig(AppConfig):
 
     def ready(self) -> None:
         from classification import signals  # noqa: F401
+        from classification.services import batch_jobs_sweep
+        from core.jobs import register_sweep
+
+        register_sweep("batches", batch_jobs_sweep)

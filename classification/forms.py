@@ -13,10 +13,10 @@ class ClassifierChoiceForm(forms.Form):
         help_text=_("Untick to classify and discard the images, keeping only the results."),
     )
 
-    def __init__(self, *args, user, **kwargs):
+    def __init__(self, *args, user, initial_model: str = "", **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["model"].choices = classifier_choices(user=user)
-        self.fields["model"].initial = "default"
+        self.fields["model"].initial = initial_model or "default"
 
 
 class HistoryFilterForm(forms.Form):

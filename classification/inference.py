@@ -15,10 +15,10 @@ from django.conf import settings
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from classification.preprocessing import Preprocessing, image_to_tensor
 from core.exceptions import ApplicationError
+from core.images import Preprocessing, image_to_tensor
 from models_registry.models import ModelVersion
-from models_registry.selectors import label_names_for_set
+from models_registry.selectors import grouping_matrix, label_names_for_set
 
 
 @dataclass(frozen=True)
@@ -115,10 +115,12 @@ def run(version: ModelVersion, batch: np.ndarray) -> np.ndarray:
         raise ApplicationError(
             _("This model is not ready to classify yet."), code="model_not_ready", status=409
         )
-    loaded = sessions.get(version)
+    loaded = sessions.get(version)  # a grouping shares its base's file and session
     outputs = loaded.session.run(None, {loaded.input_name: batch})[0]
     if version.preprocessing.get("output", "logits") == "logits":
-        return _softmax(outputs)
+        outputs = _softmax(outputs)
+    if version.label_set.grouping_of_id is not None:
+        outputs = outputs @ grouping_matrix(label_set=version.label_set)
     return outputs
 
 

@@ -69,16 +69,19 @@ class Prediction(TimeStampedModel):
         related_name="prediction",
         verbose_name=_("image"),
     )
+    # RESTRICT: a user's own classifier goes together with the user's predictions.
     model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("model version")
+        ModelVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("model version")
     )
     label_set = models.ForeignKey(
-        LabelSet, on_delete=models.PROTECT, related_name="+", verbose_name=_("label set")
+        LabelSet, on_delete=models.RESTRICT, related_name="+", verbose_name=_("label set")
     )
     original_name = models.CharField(_("original name"), max_length=255, blank=True)
     # [{"key": "n02123045", "index": 281, "probability": 0.83}, ...], best first.
     results = models.JSONField(_("results"))
     top_key = models.CharField(_("top class"), max_length=100)
+    # The top probability was below the classifier's confidence threshold.
+    none_of_these = models.BooleanField(_("none of these"), default=False)
     top_probability = models.FloatField(_("confidence"))
     batch_item = models.OneToOneField(
         "BatchItem",
@@ -116,7 +119,7 @@ class BatchJob(TimeStampedModel):
         verbose_name=_("user"),
     )
     model_version = models.ForeignKey(
-        ModelVersion, on_delete=models.PROTECT, related_name="+", verbose_name=_("model version")
+        ModelVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("model version")
     )
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True

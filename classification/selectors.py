@@ -1,6 +1,7 @@
 from datetime import date
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext as _
 
 from accounts.models import User
 from classification.models import BatchItem, BatchJob, Prediction
@@ -66,10 +67,15 @@ def batch_items_for_job(*, job: BatchJob) -> QuerySet[BatchItem]:
     )
 
 
-def classifier_choices(*, user: User) -> list[tuple[str, str]]:
-    """What a user may classify with: the aliases, then every ready version."""
+def classifier_choices(*, user: User) -> list:
+    """What a user may classify with: the aliases, every shared version, then the
+    user's own classifiers (grouped, for the select's optgroups)."""
     from models_registry.selectors import model_alias_list, model_version_list
 
     choices = [(alias.name, f"{alias.name} ({alias.version})") for alias in model_alias_list()]
-    choices += [(str(v.pk), str(v)) for v in model_version_list()]
+    own = []
+    for version in model_version_list(user=user):
+        (own if version.owner_id else choices).append((str(version.pk), str(version)))
+    if own:
+        choices.append((_("My classifiers"), own))
     return choices

@@ -1,10 +1,8 @@
 """Writes for classification: single images (synchronous), batches (jobs)."""
 
 import hashlib
-import io
 import logging
 import os
-import zipfile
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,9 +18,10 @@ from PIL import Image as PILImage
 from accounts.models import User
 from classification import inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
-from classification.preprocessing import open_image, to_tensor
 from core.exceptions import ApplicationError
+from core.images import encode_jpeg, open_image, to_tensor
 from core.shutdown import stop_requested, watch_for_stop
+from core.uploads import Upload, clean_name, uploads_from_zip  # noqa: F401  (re-exported)
 from models_registry.models import ModelVersion
 from models_registry.selectors import model_version_for_alias_cached
 
@@ -30,18 +29,6 @@ logger = logging.getLogger(__name__)
 
 STORED_RESULTS = 10  # classes kept per prediction (top_k asks for up to this many)
 IMAGE_EXTENSIONS = {".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff"}
-
-
-@dataclass(frozen=True)
-class Upload:
-    name: str
-    data: bytes
-
-
-def clean_name(name: str) -> str:
-    """The file's own name, without any folder part, for display only."""
-    name = name.replace("\\", "/").rsplit("/", 1)[-1]
-    return "".join(ch for ch in name if ch.isprintable())[:255]
 
 
 # Choosing a model
@@ -59,6 +46,8 @@ def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersio
         )
     else:
         version = model_version_for_alias_cached(alias=model)
+    if version is not None and not version.usable_by(user):
+        version = None  # someone else's classifier: as if it did not exist
     if version is None:
         raise ApplicationError(
             _("There is no ready classifier called “%(model)s”.") % {"model": model},
@@ -81,18 +70,9 @@ class _Decoded:
     image: PILImage.Image
 
 
-def _encode_jpeg(image: PILImage.Image, max_side: int) -> bytes:
-    """Re-encodes without any metadata: EXIF (GPS, camera serial) is dropped."""
-    copy = image.copy()
-    copy.thumbnail((max_side, max_side), PILImage.Resampling.LANCZOS)
-    buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=88, optimize=True)
-    return buffer.getvalue()
-
-
 def _store_image(*, user: User, decoded: _Decoded) -> Image:
-    full = _encode_jpeg(decoded.image, settings.STORED_IMAGE_MAX_SIDE)
-    thumb = _encode_jpeg(decoded.image, settings.THUMBNAIL_SIDE)
+    full = encode_jpeg(decoded.image, settings.STORED_IMAGE_MAX_SIDE)
+    thumb = encode_jpeg(decoded.image, settings.THUMBNAIL_SIDE)
     image = Image(
         user=user,
         original_name=clean_name(decoded.upload.name),
@@ -165,6 +145,7 @@ def classify_uploads(
                 if image is not None:
                     stored_files += [image.file, image.thumbnail]
                 results = _results(row, version)
+                threshold = version.confidence_threshold
                 predictions.append(
                     Prediction.objects.create(
                         user=user,
@@ -175,6 +156,8 @@ def classify_uploads(
                         results=results,
                         top_key=results[0]["key"],
                         top_probability=results[0]["probability"],
+                        none_of_these=threshold is not None
+                        and results[0]["probability"] < threshold,
                     )
                 )
     except Exception:
@@ -206,80 +189,6 @@ def prediction_delete_all(*, user: User) -> int:
 
 # Batches
 # ------------------------------------------------------------------------------
-
-
-def _bounded_read(handle, limit: int) -> bytes | None:
-    """Reads at most ``limit`` bytes; None if there is more (checked while reading)."""
-    data = handle.read(limit + 1)
-    return None if len(data) > limit else data
-
-
-def uploads_from_zip(data: bytes) -> list[Upload]:
-    """The images inside a zip. Members are read into memory one by one with
-    every limit checked as they are read; nothing is extracted by its path."""
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
-        raise ApplicationError(_("The file is not a valid zip archive."), code="bad_zip") from error
-    members = [
-        info
-        for info in archive.infolist()
-        if not info.is_dir()
-        and not clean_name(info.filename).startswith(".")
-        and "__MACOSX/" not in info.filename
-    ]
-    if len(members) > settings.BATCH_MAX_FILES:
-        raise ApplicationError(
-            _("The zip holds %(count)d files; at most %(max)d are allowed.")
-            % {"count": len(members), "max": settings.BATCH_MAX_FILES},
-            code="too_many_files",
-        )
-    uploads, total = [], 0
-    for info in members:
-        if info.flag_bits & 0x1:
-            raise ApplicationError(
-                _("Encrypted zip files are not supported."), code="encrypted_zip"
-            )
-        if info.file_size > settings.UPLOAD_MAX_FILE_BYTES:
-            raise ApplicationError(
-                _("“%(name)s” in the zip is larger than %(size)d MB.")
-                % {
-                    "name": clean_name(info.filename),
-                    "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20,
-                },
-                code="file_too_large",
-                status=413,
-            )
-        if (
-            info.compress_size
-            and info.file_size / info.compress_size > settings.BATCH_MAX_COMPRESSION_RATIO
-        ):
-            raise ApplicationError(
-                _("“%(name)s” is compressed suspiciously well (a zip bomb?).")
-                % {"name": clean_name(info.filename)},
-                code="zip_bomb",
-            )
-        remaining = settings.BATCH_MAX_UNCOMPRESSED_BYTES - total
-        # Declared sizes can lie: the reads themselves are bounded too.
-        try:
-            with archive.open(info) as handle:
-                content = _bounded_read(handle, min(settings.UPLOAD_MAX_FILE_BYTES, remaining))
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
-            raise ApplicationError(
-                _("“%(name)s” in the zip cannot be read.") % {"name": clean_name(info.filename)},
-                code="bad_zip",
-            ) from error
-        if content is None:
-            raise ApplicationError(
-                _("The zip unpacks to more than the allowed size."),
-                code="zip_too_large",
-                status=413,
-            )
-        total += len(content)
-        uploads.append(Upload(name=clean_name(info.filename), data=content))
-    if not uploads:
-        raise ApplicationError(_("The zip holds no files."), code="no_images")
-    return uploads
 
 
 def batch_job_create(

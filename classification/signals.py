@@ -1,17 +1,10 @@
 """Stored files leave with their rows, including cascades (account deletion)."""
 
-from django.db import transaction
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
 from classification.models import BatchItem, Image
-
-
-def _delete_after_commit(*files) -> None:
-    for field in files:
-        if field and field.name:
-            storage, name = field.storage, field.name
-            transaction.on_commit(lambda s=storage, n=name: s.delete(n))
+from core.models import delete_files_after_commit as _delete_after_commit
 
 
 @receiver(post_delete, sender=Image)

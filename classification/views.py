@@ -58,7 +58,7 @@ def classify(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
             status = error.status
     else:
-        form = ClassifierChoiceForm(user=request.user)
+        form = ClassifierChoiceForm(user=request.user, initial_model=request.GET.get("model", ""))
     results = [{"prediction": p, "classes": _classes(p)} for p in predictions]
     has_model = bool(form.fields["model"].choices)
     return render(
@@ -225,7 +225,7 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             form.add_error(None, error.message)
             status = error.status
     else:
-        form = ClassifierChoiceForm(user=request.user)
+        form = ClassifierChoiceForm(user=request.user, initial_model=request.GET.get("model", ""))
     jobs = selectors.batch_job_list_for_user(user=request.user)[:20]
     return render(
         request, "classification/batch_new.html", {"form": form, "jobs": jobs}, status=status

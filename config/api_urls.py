@@ -8,4 +8,5 @@ urlpatterns = [
     path("", include("accounts.api.urls")),
     path("", include("models_registry.api.urls")),
     path("", include("classification.api.urls")),
+    path("", include("training.api.urls")),
 ]

@@ -45,7 +45,7 @@ urlpatterns = [
     path("account/", include("accounts.urls")),
     path("models/", include("models_registry.urls")),
     path("classify/", include("classification.urls")),
-    path("training/", include("training.urls")),
+    path("classifiers/", include("training.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

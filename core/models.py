@@ -1,4 +1,4 @@
-from django.db import models
+from django.db import models, transaction
 from django.utils.translation import gettext_lazy as _
 
 
@@ -10,3 +10,11 @@ class TimeStampedModel(models.Model):
 
     class Meta:
         abstract = True
+
+
+def delete_files_after_commit(*files) -> None:
+    """Stored files leave with their rows, once the deletion has committed."""
+    for field in files:
+        if field and field.name:
+            storage, name = field.storage, field.name
+            transaction.on_commit(lambda s=storage, n=name: s.delete(n))

@@ -15,6 +15,7 @@ from models_registry.pretrained import VARIANTS, convert_to_keras
 
 IMAGENET_NAME = "ImageNet-1k"
 IMAGENET_FILE = Path(__file__).resolve().parent / "data" / "imagenet1k.json"
+GROUPINGS_DIR = Path(__file__).resolve().parent / "data" / "groupings"
 
 
 def imagenet_labels() -> list[LabelData]:
@@ -77,3 +78,41 @@ def pretrained_model_ensure(*, variant_key: str = "lite0", activate: bool = True
     if activate and not ModelAlias.objects.filter(name=services.DEFAULT_ALIAS).exists():
         services.model_alias_point(alias=services.DEFAULT_ALIAS, version=version)
     return version
+
+
+def grouping_file_read(path: Path) -> tuple[str, str, list[services.GroupData]]:
+    """A grouping file: ``{"name", "description", "groups": [{"key", "name",
+    "translations": {"es": ...}, "members": [class keys], "catch_all": bool}]}``."""
+    data = json.loads(path.read_text(encoding="utf-8"))
+    groups = [
+        services.GroupData(
+            key=g["key"],
+            name=g["name"],
+            translations=g.get("translations", {}),
+            members=list(g.get("members", [])),
+            catch_all=bool(g.get("catch_all", False)),
+        )
+        for g in data["groups"]
+    ]
+    return data["name"], data.get("description", ""), groups
+
+
+def groupings_ensure(*, base_version: ModelVersion) -> list[ModelVersion]:
+    """The groupings shipped with the project, over ``base_version``, unless a
+    grouping of that name already exists (an admin's newer version is kept)."""
+    made = []
+    for path in sorted(GROUPINGS_DIR.glob("*.json")):
+        name, description, groups = grouping_file_read(path)
+        existing = (
+            ModelVersion.objects.filter(
+                name=name, source=ModelVersion.Source.GROUPING, owner__isnull=True
+            )
+            .order_by("-version")
+            .first()
+        )
+        if existing is None:
+            existing = services.grouping_create(
+                name=name, base_version=base_version, groups=groups, description=description
+            )
+        made.append(existing)
+    return made

@@ -8,6 +8,7 @@ points at one ready version, and every move of an alias is recorded in
 import uuid
 
 from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +31,25 @@ class LabelSet(TimeStampedModel):
     name = models.CharField(_("name"), max_length=100)
     version = models.PositiveIntegerField(_("version"), default=1)
     description = models.TextField(_("description"), blank=True)
+    # A grouping: each label is a group of classes of this other label set, and
+    # a prediction sums its members' probabilities.
+    grouping_of = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="groupings",
+        verbose_name=_("grouping of"),
+    )
+    # The classes of a user's own classifier are that user's data.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -44,7 +64,11 @@ class LabelSet(TimeStampedModel):
         verbose_name_plural = _("label sets")
         ordering = ["name", "-version"]
         constraints = [
-            models.UniqueConstraint(fields=["name", "version"], name="labelset_name_version_unique")
+            models.UniqueConstraint(
+                fields=["name", "version"],
+                condition=models.Q(owner__isnull=True),
+                name="labelset_name_version_unique",
+            )
         ]
 
     def __str__(self) -> str:
@@ -60,6 +84,16 @@ class Label(models.Model):
     name = models.CharField(_("name"), max_length=200)
     # {"es": "gato atigrado", ...}; English lives in ``name``.
     translations = models.JSONField(_("translations"), default=dict, blank=True)
+    # Only in a grouping: the classes of the grouped set this group sums, or,
+    # for the one catch-all group, every class no other group claims.
+    members = models.ManyToManyField(
+        "self", symmetrical=False, blank=True, related_name="groups", verbose_name=_("members")
+    )
+    catch_all = models.BooleanField(
+        _("catch-all"),
+        default=False,
+        help_text=_("Collects every class that no other group lists."),
+    )
 
     class Meta:
         verbose_name = _("label")
@@ -89,12 +123,13 @@ class ModelVersion(TimeStampedModel):
         PRETRAINED = "pretrained", _("pretrained")
         UPLOAD = "upload", _("uploaded by an administrator")
         TRAINING = "training", _("trained on the site")
+        GROUPING = "grouping", _("grouping of another model's classes")
 
     name = models.CharField(_("name"), max_length=100)
     version = models.PositiveIntegerField(_("version"), default=1)
     label_set = models.ForeignKey(
         LabelSet,
-        on_delete=models.PROTECT,
+        on_delete=models.RESTRICT,  # gone only with its owner, together with the version
         related_name="model_versions",
         verbose_name=_("label set"),
     )
@@ -121,6 +156,34 @@ class ModelVersion(TimeStampedModel):
     metrics = models.JSONField(_("metrics"), default=dict, blank=True)
     notes = models.TextField(_("notes"), blank=True)
 
+    # A grouping runs its base version's network; a trained classifier records
+    # the backbone it was trained on.
+    base_version = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="derived_versions",
+        verbose_name=_("base version"),
+    )
+    # A user's own classifier: usable by that user only. Public when empty.
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+    # Below this top probability the answer is "none of these" (a serving
+    # setting the owner may tune; the weights themselves never change).
+    confidence_threshold = models.FloatField(
+        _("confidence threshold"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+    )
+
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.SET_NULL,
@@ -136,8 +199,12 @@ class ModelVersion(TimeStampedModel):
         verbose_name_plural = _("model versions")
         ordering = ["name", "-version"]
         constraints = [
+            # Shared versions are unique by name; a user's own classifiers are
+            # told apart by their owner's classifier, so only shared ones count.
             models.UniqueConstraint(
-                fields=["name", "version"], name="modelversion_name_version_unique"
+                fields=["name", "version"],
+                condition=models.Q(owner__isnull=True),
+                name="modelversion_name_version_unique",
             ),
             models.CheckConstraint(
                 condition=~models.Q(status="ready") | ~models.Q(onnx_sha256=""),
@@ -151,6 +218,9 @@ class ModelVersion(TimeStampedModel):
     @property
     def is_ready(self) -> bool:
         return self.status == self.Status.READY
+
+    def usable_by(self, user) -> bool:
+        return self.owner_id is None or (user is not None and self.owner_id == user.pk)
 
 
 class ModelAlias(models.Model):
@@ -218,3 +288,12 @@ class AliasChange(models.Model):
 
     def __str__(self) -> str:
         return f"{self.alias.name}: {self.from_version} → {self.to_version}"
+
+
+class Grouping(LabelSet):
+    """Label sets that group another model's classes (their own admin page)."""
+
+    class Meta:
+        proxy = True
+        verbose_name = _("grouped label set")
+        verbose_name_plural = _("grouped label sets")

@@ -1,14 +1,16 @@
 import threading
 import time
 
+import numpy as np
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 
 from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
 
 
 def label_set_list() -> QuerySet[LabelSet]:
-    return LabelSet.objects.order_by("name", "-version")
+    """Shared label sets (a user's own classifier's classes are that user's)."""
+    return LabelSet.objects.filter(owner__isnull=True).order_by("name", "-version")
 
 
 def label_list_for_set(*, label_set: LabelSet) -> QuerySet[Label]:
@@ -36,10 +38,48 @@ def label_names_for_set(*, label_set: LabelSet, language: str) -> tuple[tuple[st
     return names
 
 
-def model_version_list(*, include_unready: bool = False) -> QuerySet[ModelVersion]:
+_groupings: dict[tuple, np.ndarray] = {}
+
+
+def grouping_matrix(*, label_set: LabelSet) -> np.ndarray:
+    """(classes of the grouped set, groups) 0/1 matrix: base probabilities times
+    it give each group's probability. Kept per process, like label names."""
+    key = (label_set.pk, label_set.created_at.isoformat())
+    with _label_names_lock:
+        matrix = _groupings.get(key)
+    if matrix is not None:
+        return matrix
+    base_index = dict(
+        Label.objects.filter(label_set_id=label_set.grouping_of_id).values_list("pk", "index")
+    )
+    groups = list(Label.objects.filter(label_set_id=label_set.pk).order_by("index"))
+    members = dict.fromkeys((g.pk for g in groups), ())
+    for group_id, member_id in Label.members.through.objects.filter(
+        from_label__label_set_id=label_set.pk
+    ).values_list("from_label_id", "to_label_id"):
+        members[group_id] += (base_index[member_id],)
+    matrix = np.zeros((len(base_index), len(groups)), dtype=np.float32)
+    for column, group in enumerate(groups):
+        matrix[list(members[group.pk]), column] = 1.0
+    claimed = matrix.sum(axis=1) > 0
+    for column, group in enumerate(groups):
+        if group.catch_all:
+            matrix[~claimed, column] = 1.0
+    with _label_names_lock:
+        _groupings[key] = matrix
+    return matrix
+
+
+def model_version_list(
+    *, include_unready: bool = False, user=None, include_private: bool = False
+) -> QuerySet[ModelVersion]:
+    """Ready versions anyone may use, plus ``user``'s own classifiers (every
+    private one too for ``include_private``, which is for staff)."""
     versions = ModelVersion.objects.select_related("label_set").order_by("name", "-version")
     if not include_unready:
         versions = versions.filter(status=ModelVersion.Status.READY)
+    if not include_private:
+        versions = versions.filter(Q(owner__isnull=True) | Q(owner_id=getattr(user, "pk", None)))
     return versions
 
 
@@ -79,4 +119,18 @@ def alias_cache_clear() -> None:
 def alias_history(*, alias: ModelAlias) -> QuerySet[AliasChange]:
     return AliasChange.objects.filter(alias=alias).select_related(
         "from_version", "to_version", "changed_by"
+    )
+
+
+def training_backbone() -> ModelVersion | None:
+    """The network custom classifiers are trained on: the newest ready
+    pretrained version (it carries the ImageNet features the heads build on)."""
+    return (
+        ModelVersion.objects.filter(
+            source=ModelVersion.Source.PRETRAINED,
+            status=ModelVersion.Status.READY,
+            owner__isnull=True,
+        )
+        .order_by("-created_at", "-id")
+        .first()
     )

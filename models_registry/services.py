@@ -4,6 +4,7 @@ and runs in a worker; nothing here imports TensorFlow."""
 import hashlib
 import logging
 import zipfile
+from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
@@ -36,18 +37,25 @@ DEFAULT_PREPROCESSING = {
 
 @transaction.atomic
 def label_set_create(
-    *, name: str, labels: list[LabelData], description: str = "", user: User | None = None
+    *,
+    name: str,
+    labels: list[LabelData],
+    description: str = "",
+    user: User | None = None,
+    owner: User | None = None,
 ) -> LabelSet:
-    """A new label set, or the next version of one with the same name."""
+    """A new label set, or the next version of one with the same name. An
+    ``owner``'s label set (a user's own classifier) is private and unnumbered."""
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the label set a name."), code="name_required")
     labels = validate_labels(labels)
-    # Serialise versions of one name: lock the existing rows of that name.
-    list(LabelSet.objects.select_for_update().filter(name=name).values_list("pk", flat=True))
-    latest = LabelSet.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
     label_set = LabelSet.objects.create(
-        name=name, version=latest + 1, description=description, created_by=user
+        name=name,
+        version=1 if owner else _next_version_number(LabelSet, name),
+        description=description,
+        created_by=user,
+        owner=owner,
     )
     Label.objects.bulk_create(
         Label(
@@ -161,13 +169,9 @@ def model_version_upload(
     sha256 = _sha256_of(file)
 
     with transaction.atomic():
-        list(
-            ModelVersion.objects.select_for_update().filter(name=name).values_list("pk", flat=True)
-        )
-        latest = ModelVersion.objects.filter(name=name).aggregate(v=Max("version"))["v"] or 0
         version = ModelVersion(
             name=name,
-            version=latest + 1,
+            version=_next_version_number(ModelVersion, name),
             label_set=label_set,
             source=source,
             sha256=sha256,
@@ -248,6 +252,12 @@ def model_alias_point(
         raise ApplicationError(
             _("Only a ready model version can be activated."), code="version_not_ready", status=409
         )
+    if version.owner_id is not None:
+        raise ApplicationError(
+            _("A user's own classifier cannot be shared through an alias."),
+            code="version_private",
+            status=409,
+        )
     alias_obj = ModelAlias.objects.select_for_update().filter(name=alias).first()
     previous = alias_obj.version if alias_obj else None
     if previous == version:
@@ -284,4 +294,153 @@ def model_alias_rollback(*, alias: str, user: User | None = None) -> ModelAlias:
         )
     return model_alias_point(
         alias=alias, version=last.from_version, user=user, action=AliasChange.Action.ROLLBACK
+    )
+
+
+def _next_version_number(model, name: str) -> int:
+    """Under a row lock on that name, so two writers never pick the same number."""
+    rows = model.objects.filter(name=name, owner__isnull=True)
+    list(rows.select_for_update().values_list("pk", flat=True))
+    return (rows.aggregate(v=Max("version"))["v"] or 0) + 1
+
+
+@transaction.atomic
+def model_version_create_ready(
+    *,
+    name: str,
+    version: int | None = None,
+    label_set: LabelSet,
+    keras: bytes,
+    onnx: bytes,
+    source: str,
+    input_size: int,
+    preprocessing: dict,
+    base_version: ModelVersion | None = None,
+    owner: User | None = None,
+    metrics: dict | None = None,
+    notes: str = "",
+) -> ModelVersion:
+    """Registers a model made and checked on the site (a trained classifier):
+    both files are stored and the version is ready at once."""
+    version = ModelVersion(
+        name=name,
+        version=version or _next_version_number(ModelVersion, name),
+        label_set=label_set,
+        source=source,
+        status=ModelVersion.Status.READY,
+        sha256=hashlib.sha256(keras).hexdigest(),
+        onnx_sha256=hashlib.sha256(onnx).hexdigest(),
+        input_size=input_size,
+        preprocessing=preprocessing,
+        base_version=base_version,
+        owner=owner,
+        created_by=owner,
+        metrics=metrics or {},
+        notes=notes,
+        validated_at=timezone.now(),
+    )
+    from django.core.files.base import ContentFile
+
+    version.file.save("model.keras", ContentFile(keras), save=False)
+    version.onnx_file.save("model.onnx", ContentFile(onnx), save=False)
+    try:
+        version.save()
+    except Exception:
+        version.file.delete(save=False)
+        version.onnx_file.delete(save=False)
+        raise
+    return version
+
+
+# Groupings: a label set made of groups of another model's classes
+# ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class GroupData:
+    key: str
+    name: str
+    members: list[str]
+    translations: dict = field(default_factory=dict)
+    catch_all: bool = False
+
+
+def _grouping_error(message: str) -> ApplicationError:
+    return ApplicationError(message, code="invalid_grouping")
+
+
+def _check_groups(groups: list[GroupData], base_keys: set[str]) -> None:
+    if len(groups) < 2:
+        raise _grouping_error(_("A grouping needs at least two groups."))
+    if sum(group.catch_all for group in groups) > 1:
+        raise _grouping_error(_("Only one group can collect the remaining classes."))
+    claimed: dict[str, str] = {}
+    for group in groups:
+        if not group.catch_all and not group.members:
+            raise _grouping_error(
+                _("The group “%(group)s” has no classes.") % {"group": group.name}
+            )
+        unknown = [key for key in group.members if key not in base_keys]
+        if unknown:
+            raise _grouping_error(
+                _("The group “%(group)s” lists classes the model does not have: %(keys)s")
+                % {"group": group.name, "keys": ", ".join(unknown[:5])}
+            )
+        for key in group.members:
+            if key in claimed and claimed[key] != group.key:
+                raise _grouping_error(
+                    _("The class %(key)s is in two groups: “%(first)s” and “%(second)s”.")
+                    % {"key": key, "first": claimed[key], "second": group.name}
+                )
+            claimed[key] = group.name
+
+
+@transaction.atomic
+def grouping_create(
+    *,
+    name: str,
+    base_version: ModelVersion,
+    groups: list[GroupData],
+    description: str = "",
+    user: User | None = None,
+) -> ModelVersion:
+    """A grouped label set over ``base_version``'s classes, and the ready model
+    version that classifies with it (it runs the base's network, so nothing is
+    converted or validated again). The same name again makes the next version."""
+    if base_version.status != ModelVersion.Status.READY:
+        raise _grouping_error(_("Choose a ready model to group."))
+    if base_version.label_set.grouping_of_id is not None or base_version.owner_id is not None:
+        raise _grouping_error(_("Only a shared model with its own classes can be grouped."))
+    base_labels = {label.key: label for label in base_version.label_set.labels.all()}
+    _check_groups(groups, set(base_labels))
+    label_set = label_set_create(
+        name=name,
+        labels=[LabelData(key=g.key, name=g.name, translations=g.translations) for g in groups],
+        description=description,
+        user=user,
+    )
+    label_set.grouping_of = base_version.label_set
+    label_set.save(update_fields=["grouping_of", "updated_at"])
+    for label, group in zip(label_set.labels.order_by("index"), groups, strict=True):
+        if group.catch_all:
+            label.catch_all = True
+            label.save(update_fields=["catch_all"])
+        label.members.set([base_labels[key] for key in group.members])
+    return ModelVersion.objects.create(
+        name=label_set.name,
+        version=_next_version_number(ModelVersion, label_set.name),
+        label_set=label_set,
+        source=ModelVersion.Source.GROUPING,
+        status=ModelVersion.Status.READY,
+        file=base_version.file.name,
+        sha256=base_version.sha256,
+        onnx_file=base_version.onnx_file.name,
+        onnx_sha256=base_version.onnx_sha256,
+        input_size=base_version.input_size,
+        preprocessing=base_version.preprocessing,
+        base_version=base_version,
+        metrics={"groups": len(groups)},
+        notes=description,
+        created_by=user,
+        validated_at=timezone.now(),
     )

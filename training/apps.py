@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class TrainingConfig(AppConfig):
     name = "training"
     verbose_name = _("Custom classifiers")
+
+    def ready(self) -> None:
+        from core.jobs import register_sweep
+        from training import signals  # noqa: F401
+        from training.services import training_runs_sweep
+
+        register_sweep("training", training_runs_sweep)

@@ -86,6 +86,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "model",
             "label_set",
             "classes",
+            "none_of_these",
             "created_at",
         ]
 

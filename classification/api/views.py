@@ -1,7 +1,5 @@
-from django.core.exceptions import RequestDataTooBig
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
@@ -11,21 +9,7 @@ from rest_framework.throttling import ScopedRateThrottle
 
 from classification import selectors, services
 from classification.api import serializers as s
-from core.exceptions import ApplicationError
-from core.uploads import limit_uploads, raise_if_upload_too_large
-
-
-def _read_body(request):
-    """request.data with the upload limits applied while it is read."""
-    limit_uploads(request)
-    try:
-        data = request.data
-    except RequestDataTooBig as error:
-        raise ApplicationError(
-            _("The request body is too large."), code="request_too_large", status=413
-        ) from error
-    raise_if_upload_too_large(request)
-    return data
+from core.uploads import read_data_within_limits as _read_body
 
 
 def _uploads_from_files(files) -> list[services.Upload]:

@@ -387,3 +387,17 @@ BATCH_MAX_ATTEMPTS = env.int("DJANGO_BATCH_MAX_ATTEMPTS", default=3)
 BATCH_ITEM_MAX_ATTEMPTS = 2
 STORED_IMAGE_MAX_SIDE = 2048
 THUMBNAIL_SIDE = 320
+
+# Custom classifiers (training app)
+# ------------------------------------------------------------------------------
+TRAINING_MAX_CLASSIFIERS_PER_USER = env.int("DJANGO_TRAINING_MAX_CLASSIFIERS", default=20)
+TRAINING_MIN_CLASSES = 2
+TRAINING_MAX_CLASSES = env.int("DJANGO_TRAINING_MAX_CLASSES", default=50)
+TRAINING_MAX_EXAMPLES_PER_CLASS = env.int("DJANGO_TRAINING_MAX_EXAMPLES_PER_CLASS", default=200)
+TRAINING_MIN_EXAMPLES_PER_CLASS = 2  # one to learn from, one to check on
+TRAINING_RECOMMENDED_EXAMPLES = (10, 50)  # fewer than 5 gets a warning
+TRAINING_MAX_CONCURRENT_PER_USER = env.int("DJANGO_TRAINING_MAX_CONCURRENT", default=1)
+TRAINING_LEASE_SECONDS = env.int("DJANGO_TRAINING_LEASE_SECONDS", default=120)
+TRAINING_MAX_ATTEMPTS = env.int("DJANGO_TRAINING_MAX_ATTEMPTS", default=2)
+TRAINING_MAX_EPOCHS = env.int("DJANGO_TRAINING_MAX_EPOCHS", default=150)
+EXAMPLE_MAX_SIDE = 512  # examples are stored re-encoded at most this large

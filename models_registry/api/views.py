@@ -76,7 +76,11 @@ class ModelVersionListApi(generics.ListAPIView):
         return s.ModelVersionSerializer
 
     def get_queryset(self):
-        versions = selectors.model_version_list(include_unready=self.request.user.is_staff)
+        versions = selectors.model_version_list(
+            include_unready=self.request.user.is_staff,
+            include_private=self.request.user.is_staff,
+            user=self.request.user,
+        )
         return versions.prefetch_related("aliases")
 
     @extend_schema(
@@ -105,7 +109,11 @@ class ModelVersionDetailApi(generics.RetrieveAPIView):
     serializer_class = s.ModelVersionSerializer
 
     def get_queryset(self):
-        versions = selectors.model_version_list(include_unready=self.request.user.is_staff)
+        versions = selectors.model_version_list(
+            include_unready=self.request.user.is_staff,
+            include_private=self.request.user.is_staff,
+            user=self.request.user,
+        )
         return versions.prefetch_related("aliases")
 
 

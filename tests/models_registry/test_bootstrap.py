@@ -16,13 +16,19 @@ pytestmark = pytest.mark.django_db
 def test_bootstrap_converts_registers_activates_and_is_idempotent(user):
     out = io.StringIO()
     call_command("bootstrap_models", stdout=out)
-    version = ModelVersion.objects.get()
+    version = ModelVersion.objects.get(source=ModelVersion.Source.PRETRAINED)
     assert version.status == ModelVersion.Status.READY, version.error
     assert version.source == ModelVersion.Source.PRETRAINED
     assert version.label_set.labels.count() == 1000
     assert ModelAlias.objects.get(name="default").version == version
     assert "is ready" in out.getvalue()
     assert inference.classify(photo("camera.png"), version)[0].key == "n04485082"  # tripod
+    # The two shipped groupings of its classes come along, ready to use.
+    groupings = ModelVersion.objects.filter(source=ModelVersion.Source.GROUPING)
+    assert {g.name for g in groupings} == {"Animals, vehicles, food, landscapes", "Pets"}
+    assert all(g.base_version == version and g.is_ready for g in groupings)
+    pets = groupings.get(name="Pets")
+    assert inference.classify(photo("chelsea.png"), pets, language="es")[0].name == "Gato"
 
     # An administrator points default elsewhere; bootstrapping again changes nothing.
     other = ModelVersion.objects.create(
@@ -37,8 +43,8 @@ def test_bootstrap_converts_registers_activates_and_is_idempotent(user):
     )
     services.model_alias_point(alias="default", version=other, user=user)
     call_command("bootstrap_models", stdout=io.StringIO())
-    assert ModelVersion.objects.count() == 2
-    assert LabelSet.objects.count() == 1
+    assert ModelVersion.objects.count() == 2 + 2
+    assert LabelSet.objects.count() == 1 + 2
     assert ModelAlias.objects.get(name="default").version == other
 
 

@@ -8,7 +8,7 @@ import onnxruntime as ort
 import pytest
 
 from classification import inference
-from classification.preprocessing import Preprocessing, image_to_tensor
+from core.images import Preprocessing, image_to_tensor
 from models_registry.bootstrap import IMAGENET_FILE
 from models_registry.pretrained import VARIANTS
 from models_registry.pretrained.torch_legacy import read_state_dict

@@ -77,6 +77,8 @@
     var img = node.querySelector(".result-image");
     if (preview) { img.src = preview; } else { img.remove(); }
     node.querySelector(".result-title").textContent = result.original_name;
+    var verdict = node.querySelector(".none-of-these");
+    verdict.hidden = !result.none_of_these;
     var list = node.querySelector(".classes");
     result.classes.forEach(function (item) {
       var li = document.createElement("li");

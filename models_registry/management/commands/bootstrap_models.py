@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from core.exceptions import ApplicationError
-from models_registry.bootstrap import pretrained_model_ensure
+from models_registry.bootstrap import groupings_ensure, pretrained_model_ensure
 from models_registry.pretrained import VARIANTS
 from models_registry.selectors import model_version_for_alias
 
@@ -9,7 +9,8 @@ from models_registry.selectors import model_version_for_alias
 class Command(BaseCommand):
     help = (
         "Register the ImageNet-1k label set and the pretrained EfficientNet-Lite model, "
-        "and point the 'default' alias at it if none is set. Safe to run again."
+        "and point the 'default' alias at it if none is set; add the shipped groupings "
+        "of its classes. Safe to run again."
     )
 
     def add_arguments(self, parser):
@@ -21,10 +22,11 @@ class Command(BaseCommand):
     def handle(self, *args, variant: str, no_activate: bool, **options):
         try:
             version = pretrained_model_ensure(variant_key=variant, activate=not no_activate)
+            groupings = groupings_ensure(base_version=version)
         except ApplicationError as error:
             raise CommandError(str(error.message)) from error
         default = model_version_for_alias(alias="default")
         self.stdout.write(
             f"{version} is ready ({version.metrics.get('parameters', '?')} parameters); "
-            f"default alias -> {default}"
+            f"default alias -> {default}; groupings: {', '.join(map(str, groupings))}"
         )

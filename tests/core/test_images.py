@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from classification.preprocessing import Preprocessing, image_to_tensor, open_image
 from core.exceptions import ApplicationError
+from core.images import Preprocessing, image_to_tensor, open_image
 from tests.classification.images import encode, jpeg
 
 SPEC = Preprocessing(size=224, resize=256)

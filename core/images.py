@@ -139,3 +139,12 @@ def to_tensor(image: Image.Image, spec: Preprocessing) -> np.ndarray:
 
 def image_to_tensor(data: bytes, spec: Preprocessing) -> np.ndarray:
     return to_tensor(open_image(data, draft_size=spec.resize), spec)
+
+
+def encode_jpeg(image: Image.Image, max_side: int) -> bytes:
+    """Re-encodes without any metadata: EXIF (GPS, camera serial) is dropped."""
+    copy = image.copy()
+    copy.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=88, optimize=True)
+    return buffer.getvalue()

@@ -2,13 +2,13 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from classification.services import batch_jobs_sweep
+from core.jobs import sweep_all
 
 
 class Command(BaseCommand):
     help = (
-        "Re-queue batch jobs whose worker vanished (expired lease) and re-send jobs "
-        "that waited too long. With --loop, repeat every N seconds."
+        "Re-queue jobs (batches, training runs) whose worker vanished (expired lease) "
+        "and re-send jobs that waited too long. With --loop, repeat every N seconds."
     )
 
     def add_arguments(self, parser):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, loop: float, **options):
         while True:
-            counts = batch_jobs_sweep()
+            counts = sweep_all()
             if any(counts.values()) or options["verbosity"] > 1:
                 self.stdout.write(", ".join(f"{k}: {v}" for k, v in counts.items()))
             if not loop:

@@ -1,0 +1,170 @@
+from django.http import Http404
+from django.shortcuts import get_object_or_404
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import generics, status
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.response import Response
+from rest_framework.throttling import ScopedRateThrottle
+from rest_framework.views import APIView
+
+from core.uploads import Upload
+from core.uploads import read_data_within_limits as read_body
+from training import selectors, services
+from training.api import serializers as s
+from training.views import EXPORT_KINDS, export_response
+
+
+def _classifier(request, pk: int):
+    return get_object_or_404(selectors.classifier_list_for_user(user=request.user), pk=pk)
+
+
+class ClassifierListApi(generics.ListAPIView):
+    """Your classifiers (GET), or create one with its classes (POST) -> 201."""
+
+    serializer_class = s.ClassifierSerializer
+    parser_classes = [JSONParser, FormParser, MultiPartParser]
+
+    def get_queryset(self):
+        return selectors.classifier_list_for_user(user=self.request.user)
+
+    @extend_schema(request=s.ClassifierCreateSerializer, responses={201: s.ClassifierSerializer})
+    def post(self, request):
+        payload = s.ClassifierCreateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        classifier = services.classifier_create(
+            user=request.user,
+            name=payload.validated_data["name"],
+            class_names=payload.validated_data["classes"],
+        )
+        classifier = _classifier(request, classifier.pk)
+        body = s.ClassifierSerializer(classifier, context=self.get_serializer_context()).data
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": body["url"]})
+
+
+class ClassifierDetailApi(generics.RetrieveDestroyAPIView):
+    """One classifier: read it, change its name, version in use or threshold
+    (PATCH), or delete it with its examples and versions (DELETE)."""
+
+    serializer_class = s.ClassifierSerializer
+
+    def get_queryset(self):
+        return selectors.classifier_list_for_user(user=self.request.user)
+
+    def perform_destroy(self, instance):
+        services.classifier_delete(classifier=instance)
+
+    @extend_schema(request=s.ClassifierUpdateSerializer, responses={200: s.ClassifierSerializer})
+    def patch(self, request, pk: int):
+        classifier = self.get_object()
+        payload = s.ClassifierUpdateSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        data = payload.validated_data
+        if "name" in data:
+            services.classifier_rename(classifier=classifier, name=data["name"])
+        if "active_version" in data:
+            services.classifier_use_version(
+                classifier=classifier, version_id=data["active_version"]
+            )
+        if "confidence_threshold" in data:
+            classifier = self.get_object()
+            services.classifier_set_threshold(
+                classifier=classifier, threshold=data["confidence_threshold"]
+            )
+        return Response(self.get_serializer(self.get_object()).data)
+
+
+class ExamplesApi(APIView):
+    """Add example images (multipart): `file` fields with `class_name`, or a zip
+    as `archive` with one folder per class. Bad images reject the whole request."""
+
+    parser_classes = [MultiPartParser, FormParser]
+    throttle_scope = "batch"
+    throttle_classes = [ScopedRateThrottle]
+
+    @extend_schema(
+        request={"multipart/form-data": s.ExamplesUploadSerializer},
+        responses={201: s.ExamplesAddedSerializer},
+    )
+    def post(self, request, pk: int):
+        classifier = _classifier(request, pk)
+        data = read_body(request)
+        payload = s.ExamplesUploadSerializer(data=data)
+        payload.is_valid(raise_exception=True)
+        by_class: dict[str, list] = {}
+        if archive := request.FILES.get("archive"):
+            by_class = services.examples_from_zip(classifier=classifier, data=archive.read())
+        files = request.FILES.getlist("file")
+        if files:
+            name = payload.validated_data.get("class_name", "")
+            by_class.setdefault(name, [])
+            by_class[name] += [Upload(name=f.name or "image", data=f.read()) for f in files]
+        added = services.examples_add(classifier=classifier, uploads_by_class=by_class)
+        body = {
+            "added": added,
+            "classes": s.ClassifierSerializer(classifier, context={"request": request}).data[
+                "classes"
+            ],
+        }
+        return Response(body, status=status.HTTP_201_CREATED)
+
+
+class TrainApi(APIView):
+    """Start training (202 with the run to poll). While a run is queued or
+    running, asking again answers with that same run."""
+
+    @extend_schema(request=None, responses={202: s.TrainingRunSerializer})
+    def post(self, request, pk: int):
+        classifier = _classifier(request, pk)
+        run, _created = services.training_start(classifier=classifier, user=request.user)
+        body = s.TrainingRunSerializer(run, context={"request": request}).data
+        return Response(
+            body,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("api:training-run-detail", args=[run.pk])},
+        )
+
+
+class VersionListApi(generics.ListAPIView):
+    """The trained versions of a classifier, newest first, with download links."""
+
+    serializer_class = s.VersionSerializer
+
+    def get_queryset(self):
+        classifier = _classifier(self.request, self.kwargs["pk"])
+        return selectors.version_runs(classifier=classifier).select_related("classifier")
+
+
+class TrainingRunDetailApi(generics.RetrieveAPIView):
+    """A training run's status, phase, percent and, when finished, its metrics."""
+
+    serializer_class = s.TrainingRunSerializer
+
+    def get_object(self):
+        run = selectors.run_get_for_user(user=self.request.user, run_id=self.kwargs["pk"])
+        if run is None:
+            raise Http404
+        return run
+
+
+class TrainingRunCancelApi(APIView):
+    @extend_schema(request=None, responses={200: s.TrainingRunSerializer})
+    def post(self, request, pk: int):
+        run = selectors.run_get_for_user(user=request.user, run_id=pk)
+        if run is None:
+            raise Http404
+        run = services.training_cancel(run=run)
+        return Response(s.TrainingRunSerializer(run, context={"request": request}).data)
+
+
+class ModelExportApi(APIView):
+    """Download one of your trained models: `keras`, `onnx`, `labels` (JSON with
+    the preprocessing) or `zip` (all three)."""
+
+    @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
+    def get(self, request, pk: int, kind: str):
+        run = selectors.run_for_version(user=request.user, version_id=pk)
+        if run is None or kind not in EXPORT_KINDS:
+            raise Http404
+        return export_response(run, kind)

@@ -1,0 +1,91 @@
+from django.conf import settings
+from django.db.models import Count, QuerySet
+
+from accounts.models import User
+from training.models import Classifier, ClassifierClass, Example, TrainingRun
+
+FEW_EXAMPLES = 5  # fewer than this in a class gets a warning
+
+
+def classifier_list_for_user(*, user: User) -> QuerySet[Classifier]:
+    return (
+        Classifier.objects.filter(owner=user)
+        .select_related("active_version")
+        .annotate(class_count=Count("classes", distinct=True))
+        .order_by("-created_at")
+    )
+
+
+def classifier_get_for_user(*, user: User, classifier_id: int) -> Classifier | None:
+    return classifier_list_for_user(user=user).filter(pk=classifier_id).first()
+
+
+def class_list(*, classifier: Classifier) -> list[dict]:
+    """Each class with its example count and whether to warn about it."""
+    low, high = settings.TRAINING_RECOMMENDED_EXAMPLES
+    rows = []
+    for cls in classifier.classes.annotate(n=Count("examples")).order_by("id"):
+        rows.append(
+            {
+                "id": cls.pk,
+                "name": cls.name,
+                "examples": cls.n,
+                "few": cls.n < FEW_EXAMPLES,
+                "can_train": cls.n >= settings.TRAINING_MIN_EXAMPLES_PER_CLASS,
+                "recommended": (low, high),
+            }
+        )
+    return rows
+
+
+def examples_for_class(*, cls: ClassifierClass) -> QuerySet[Example]:
+    return cls.examples.order_by("-id")
+
+
+def example_get_for_user(*, user: User, example_id: int) -> Example | None:
+    return Example.objects.filter(pk=example_id, classifier_class__classifier__owner=user).first()
+
+
+def run_list(*, classifier: Classifier) -> QuerySet[TrainingRun]:
+    return classifier.runs.select_related("model_version").order_by("-number")
+
+
+def run_get_for_user(*, user: User, run_id: int) -> TrainingRun | None:
+    return (
+        TrainingRun.objects.filter(pk=run_id, classifier__owner=user)
+        .select_related("classifier", "model_version")
+        .first()
+    )
+
+
+def active_run(*, classifier: Classifier) -> TrainingRun | None:
+    return classifier.runs.filter(status__in=TrainingRun.ACTIVE).first()
+
+
+def version_runs(*, classifier: Classifier) -> QuerySet[TrainingRun]:
+    """The successful runs: each made one version of the classifier."""
+    return run_list(classifier=classifier).filter(
+        status=TrainingRun.Status.SUCCEEDED, model_version__isnull=False
+    )
+
+
+def run_for_version(*, user: User, version_id: int) -> TrainingRun | None:
+    return (
+        TrainingRun.objects.filter(model_version_id=version_id, classifier__owner=user)
+        .select_related("classifier", "model_version__label_set")
+        .first()
+    )
+
+
+def validation_items(*, run: TrainingRun, true: int | None, predicted: int | None) -> list[dict]:
+    """The validation images behind one cell of the confusion matrix."""
+    items = [
+        item
+        for item in run.metrics.get("validation", [])
+        if (true is None or item["true"] == true)
+        and (predicted is None or item["predicted"] == predicted)
+    ]
+    existing = set(
+        Example.objects.filter(pk__in=[i["example"] for i in items]).values_list("pk", flat=True)
+    )
+    return [{**item, "exists": item["example"] in existing} for item in items]

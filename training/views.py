@@ -1,0 +1,426 @@
+"""Pages for a user's own classifiers. Thin: every write calls a service."""
+
+import io
+import json
+import zipfile
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.text import slugify
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
+
+from core.exceptions import ApplicationError
+from core.uploads import Upload, raise_if_upload_too_large, with_upload_limits
+from training import selectors, services
+from training.forms import ClassAddForm, ClassifierCreateForm, RenameForm, ThresholdForm
+from training.models import Classifier
+
+
+def _classifier_or_404(request: HttpRequest, classifier_id: int) -> Classifier:
+    classifier = selectors.classifier_get_for_user(user=request.user, classifier_id=classifier_id)
+    if classifier is None:
+        raise Http404
+    return classifier
+
+
+@login_required
+def classifier_list(request: HttpRequest) -> HttpResponse:
+    form = ClassifierCreateForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        if form.is_valid():
+            try:
+                classifier = services.classifier_create(
+                    user=request.user,
+                    name=form.cleaned_data["name"],
+                    class_names=form.class_names(),
+                )
+            except ApplicationError as error:
+                form.add_error(None, error.message)
+                status = error.status
+            else:
+                return redirect("training:detail", classifier.pk)
+        else:
+            status = 400
+    classifiers = selectors.classifier_list_for_user(user=request.user)
+    return render(
+        request,
+        "training/classifier_list.html",
+        {"form": form, "classifiers": classifiers},
+        status=status,
+    )
+
+
+def _detail_context(request: HttpRequest, classifier: Classifier) -> dict:
+    runs = list(selectors.run_list(classifier=classifier))
+    active_version = classifier.active_version
+    version_run = (
+        next((r for r in runs if r.model_version_id == active_version.pk), None)
+        if (active_version)
+        else None
+    )
+    return {
+        "classifier": classifier,
+        "classes": selectors.class_list(classifier=classifier),
+        "runs": runs,
+        "active_run": next((r for r in runs if r.is_active), None),
+        "version_run": version_run,
+        "rename_form": RenameForm(initial={"name": classifier.name}),
+        "class_form": ClassAddForm(),
+        "threshold_form": ThresholdForm(
+            initial={"threshold": active_version.confidence_threshold if active_version else None}
+        ),
+    }
+
+
+@login_required
+def classifier_detail(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    return render(request, "training/classifier_detail.html", _detail_context(request, classifier))
+
+
+def _act(request: HttpRequest, classifier: Classifier, action, success: str | None = None):
+    """Runs a service; its error becomes a message on the classifier's page."""
+    try:
+        result = action()
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return None, redirect("training:detail", classifier.pk)
+    if success:
+        messages.success(request, success)
+    return result, redirect("training:detail", classifier.pk)
+
+
+@require_POST
+@login_required
+def classifier_rename(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    form = RenameForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the classifier a name."))
+        return redirect("training:detail", classifier.pk)
+    _result, response = _act(
+        request,
+        classifier,
+        lambda: services.classifier_rename(classifier=classifier, name=form.cleaned_data["name"]),
+        _("Renamed."),
+    )
+    return response
+
+
+@login_required
+def classifier_delete(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    if request.method == "POST":
+        services.classifier_delete(classifier=classifier)
+        messages.success(request, _("The classifier was deleted."))
+        return redirect("training:list")
+    return render(request, "training/classifier_delete.html", {"classifier": classifier})
+
+
+@require_POST
+@login_required
+def class_add(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    form = ClassAddForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the class a name."))
+        return redirect("training:detail", classifier.pk)
+    _result, response = _act(
+        request,
+        classifier,
+        lambda: services.class_add(classifier=classifier, name=form.cleaned_data["name"]),
+    )
+    return response
+
+
+@require_POST
+@login_required
+def class_delete(request: HttpRequest, classifier_id: int, class_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    _result, response = _act(
+        request,
+        classifier,
+        lambda: services.class_delete(classifier=classifier, class_id=class_id),
+        _("The class and its examples were deleted."),
+    )
+    return response
+
+
+def _added_message(added: dict[str, int]) -> str:
+    total = sum(added.values())
+    if not total:
+        return _("Those images were already there; nothing was added.")
+    return ngettext("%(count)d example added.", "%(count)d examples added.", total) % {
+        "count": total
+    }
+
+
+@with_upload_limits
+@require_POST
+@login_required
+def examples_upload(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    """Files for one class (``class`` + ``file``), or a zip with a folder per class."""
+    classifier = _classifier_or_404(request, classifier_id)
+
+    def add():
+        raise_if_upload_too_large(request)
+        archive = request.FILES.get("archive")
+        if archive is not None:
+            by_class = services.examples_from_zip(classifier=classifier, data=archive.read())
+        else:
+            by_class = {
+                request.POST.get("class", ""): [
+                    Upload(name=f.name or "image", data=f.read())
+                    for f in request.FILES.getlist("file")
+                ]
+            }
+        return services.examples_add(classifier=classifier, uploads_by_class=by_class)
+
+    try:
+        added = add()
+    except ApplicationError as error:
+        messages.error(request, error.message)
+    else:
+        messages.success(request, _added_message(added))
+    return redirect("training:detail", classifier.pk)
+
+
+@login_required
+def examples_of_class(request: HttpRequest, classifier_id: int, class_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    cls = classifier.classes.filter(pk=class_id).first()
+    if cls is None:
+        raise Http404
+    return render(
+        request,
+        "training/class_examples.html",
+        {
+            "classifier": classifier,
+            "cls": cls,
+            "examples": selectors.examples_for_class(cls=cls),
+        },
+    )
+
+
+@require_POST
+@login_required
+def example_delete(request: HttpRequest, classifier_id: int, example_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    example = selectors.example_get_for_user(user=request.user, example_id=example_id)
+    class_id = example.classifier_class_id if example else None
+    try:
+        services.example_delete(classifier=classifier, example_id=example_id)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("training:detail", classifier.pk)
+    return redirect("training:examples", classifier.pk, class_id)
+
+
+@login_required
+def example_image(request: HttpRequest, example_id: int) -> FileResponse:
+    example = selectors.example_get_for_user(user=request.user, example_id=example_id)
+    if example is None:
+        raise Http404
+    response = FileResponse(example.file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_POST
+@login_required
+def train(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    try:
+        run, _created = services.training_start(classifier=classifier, user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("training:detail", classifier.pk)
+    return redirect("training:run", run.pk)
+
+
+@login_required
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = selectors.run_get_for_user(user=request.user, run_id=run_id)
+    if run is None:
+        raise Http404
+    names = run.snapshot.get("names", [])
+    cell = _cell(request, len(names))
+    context = {
+        "run": run,
+        "classifier": run.classifier,
+        "names": names,
+        "metrics": run.metrics,
+        "per_class": [
+            {"name": name, **row}
+            for name, row in zip(names, run.metrics.get("per_class", []), strict=False)
+        ],
+        "matrix": _matrix(run, names, cell),
+        "cell": cell,
+        "cell_true": names[cell[0]] if cell else "",
+        "cell_predicted": names[cell[1]] if cell else "",
+        "cell_items": selectors.validation_items(run=run, true=cell[0], predicted=cell[1])
+        if cell
+        else [],
+    }
+    return render(request, "training/run_detail.html", context)
+
+
+def _cell(request: HttpRequest, size: int) -> tuple[int, int] | None:
+    try:
+        true, predicted = int(request.GET["true"]), int(request.GET["predicted"])
+    except (KeyError, ValueError):
+        return None
+    return (true, predicted) if 0 <= true < size and 0 <= predicted < size else None
+
+
+def _matrix(run, names: list[str], cell) -> dict | None:
+    """The confusion matrix laid out for an SVG picture: one link per cell."""
+    confusion = run.metrics.get("confusion")
+    if not confusion:
+        return None
+    n = len(names)
+    size = max(24, min(60, 480 // max(n, 1)))
+    margin = 150
+    cells = []
+    for i, row in enumerate(confusion):
+        total = sum(row) or 1
+        for j, count in enumerate(row):
+            cells.append(
+                {
+                    "true": i,
+                    "predicted": j,
+                    "count": count,
+                    "x": margin + j * size,
+                    "y": margin + i * size,
+                    "shade": round(count / total, 2),
+                    "correct": i == j,
+                    "selected": cell == (i, j),
+                    "label": _("%(count)d of “%(true)s” taken for “%(predicted)s”")
+                    % {"count": count, "true": names[i], "predicted": names[j]},
+                }
+            )
+    return {
+        "size": size,
+        "margin": margin,
+        "width": margin + n * size + 10,
+        "height": margin + n * size + 10,
+        "cells": cells,
+        "rows": [
+            {"name": name, "y": margin + i * size + size / 2, "x": margin + i * size + size / 2}
+            for i, name in enumerate(names)
+        ],
+        "text": size / 2 + 5,
+    }
+
+
+@require_POST
+@login_required
+def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = selectors.run_get_for_user(user=request.user, run_id=run_id)
+    if run is None:
+        raise Http404
+    services.training_cancel(run=run)
+    messages.info(request, _("The training is being cancelled."))
+    return redirect("training:run", run.pk)
+
+
+@require_POST
+@login_required
+def use_version(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    version_id = request.POST.get("version", "")
+    _result, response = _act(
+        request,
+        classifier,
+        lambda: services.classifier_use_version(
+            classifier=classifier, version_id=int(version_id) if version_id.isdigit() else 0
+        ),
+        _("This version is now used when you classify with the classifier."),
+    )
+    return response
+
+
+@require_POST
+@login_required
+def set_threshold(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    classifier = _classifier_or_404(request, classifier_id)
+    form = ThresholdForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("The threshold must be between 0 and 1."))
+        return redirect("training:detail", classifier.pk)
+    _result, response = _act(
+        request,
+        classifier,
+        lambda: services.classifier_set_threshold(
+            classifier=classifier, threshold=form.cleaned_data["threshold"]
+        ),
+        _("Saved."),
+    )
+    return response
+
+
+# Export
+# ------------------------------------------------------------------------------
+
+EXPORT_KINDS = {"keras", "onnx", "labels", "zip"}
+
+
+def export_files(run) -> dict[str, bytes]:
+    """The trained model as files: Keras, ONNX, and the labels with the
+    preprocessing both expect."""
+    version = run.model_version
+    labels = [
+        {"index": label.index, "key": label.key, "name": label.name}
+        for label in version.label_set.labels.order_by("index")
+    ]
+    spec = {
+        "classifier": run.classifier.name,
+        "version": run.number,
+        "labels": labels,
+        "input_size": version.input_size,
+        "preprocessing": version.preprocessing,
+        "input": "float32 (batch, size, size, 3) RGB, (pixel - mean) / std",
+        "output": "probabilities, one per label, in label order",
+        "confidence_threshold": version.confidence_threshold,
+    }
+    with version.file.open("rb") as handle:
+        keras_bytes = handle.read()
+    with version.onnx_file.open("rb") as handle:
+        onnx_bytes = handle.read()
+    return {
+        "model.keras": keras_bytes,
+        "model.onnx": onnx_bytes,
+        "labels.json": json.dumps(spec, ensure_ascii=False, indent=1).encode(),
+    }
+
+
+def export_response(run, kind: str) -> HttpResponse:
+    base = slugify(run.classifier.name) or "classifier"
+    stem = f"{base}-v{run.number}"
+    files = export_files(run)
+    if kind == "zip":
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+            for name, data in files.items():
+                archive.writestr(f"{stem}/{name}", data)
+        body, filename, content_type = buffer.getvalue(), f"{stem}.zip", "application/zip"
+    else:
+        name = {"keras": "model.keras", "onnx": "model.onnx", "labels": "labels.json"}[kind]
+        body, filename = files[name], f"{stem}-{name}"
+        content_type = "application/json" if kind == "labels" else "application/octet-stream"
+    response = HttpResponse(body, content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+@login_required
+def export(request: HttpRequest, version_id: int, kind: str) -> HttpResponse:
+    run = selectors.run_for_version(user=request.user, version_id=version_id)
+    if run is None or kind not in EXPORT_KINDS:
+        raise Http404
+    return export_response(run, kind)
