@@ -211,7 +211,7 @@ def train_head(
         with tf.GradientTape() as tape:
             loss = loss_fn(y, head(x, training=True)) + tf.add_n(head.losses)
         variables = head.trainable_variables
-        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+        optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables, strict=True))
         return loss
 
     @tf.function(reduce_retracing=True)
@@ -224,7 +224,7 @@ def train_head(
     x_val_t, y_val_t = tf.constant(x_val), tf.constant(y_val)
     best_loss, best_weights, best_epoch, epoch = np.inf, None, 0, 0
     history: dict[str, list] = {"loss": [], "val_loss": [], "val_accuracy": []}
-    for epoch in range(max_epochs):  # noqa: B007  (used after the loop)
+    for epoch in range(max_epochs):
         order = rng.permutation(len(x_train))
         losses = [
             float(train_step(x_train[batch], y_train[batch]))

@@ -10,7 +10,20 @@ class LabelSetSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = LabelSet
-        fields = ["id", "name", "version", "description", "label_count", "created_at"]
+        fields = [
+            "id",
+            "name",
+            "version",
+            "description",
+            "label_count",
+            "grouping_of",
+            "created_at",
+        ]
+        extra_kwargs = {
+            "grouping_of": {
+                "help_text": _("For a grouping: the label set whose classes it groups.")
+            }
+        }
 
     def get_label_count(self, obj: LabelSet) -> int:
         return obj.labels.count()
@@ -18,10 +31,16 @@ class LabelSetSerializer(serializers.ModelSerializer):
 
 class LabelSerializer(serializers.ModelSerializer):
     localized_name = serializers.SerializerMethodField()
+    members = serializers.SlugRelatedField(
+        many=True,
+        read_only=True,
+        slug_field="key",
+        help_text=_("In a grouping: the keys of the classes this group sums."),
+    )
 
     class Meta:
         model = Label
-        fields = ["index", "key", "name", "localized_name", "translations"]
+        fields = ["index", "key", "name", "localized_name", "translations", "members", "catch_all"]
 
     def get_localized_name(self, obj: Label) -> str:
         return obj.name_in(get_language())
@@ -47,6 +66,8 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "error",
             "source",
             "label_set",
+            "base_version",
+            "confidence_threshold",
             "input_size",
             "preprocessing",
             "metrics",
@@ -59,7 +80,9 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
 class ModelVersionUploadSerializer(serializers.Serializer):
     name = serializers.CharField(max_length=100)
-    label_set = serializers.PrimaryKeyRelatedField(queryset=LabelSet.objects.all())
+    label_set = serializers.PrimaryKeyRelatedField(
+        queryset=LabelSet.objects.filter(owner__isnull=True)
+    )
     file = serializers.FileField(help_text=_("A Keras 3 .keras file"))
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 

@@ -61,7 +61,7 @@ class LabelListApi(generics.ListAPIView):
 
     def get_queryset(self):
         label_set = get_object_or_404(selectors.label_set_list(), pk=self.kwargs["pk"])
-        return selectors.label_list_for_set(label_set=label_set)
+        return selectors.label_list_for_set(label_set=label_set).prefetch_related("members")
 
 
 class ModelVersionListApi(generics.ListAPIView):

@@ -36,6 +36,8 @@ def test_users_read_label_sets_models_and_aliases(api_client, user, imagenet_mod
         "name": "tench",
         "localized_name": "tenca",
         "translations": {"es": "tenca"},
+        "members": [],
+        "catch_all": False,
     }
     models = api_client.get(reverse("api:model-version-list")).json()
     assert [m["name"] for m in models["results"]] == ["EfficientNet-Lite0"]
