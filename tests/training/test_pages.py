@@ -1,0 +1,92 @@
+"""The classifier pages without a browser: every form posts to a service, and
+names (user data) are escaped everywhere."""
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+
+from tests.training.examples import TEXTURES, texture_zip
+from training.models import Classifier
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def web(client, user, imagenet_model):
+    client.force_login(user)
+    return client
+
+
+def test_create_upload_train_and_read_the_metrics(web, django_capture_on_commit_callbacks):
+    response = web.post(
+        "/classifiers/", {"name": "Suelos <i>", "classes": "\n".join([*TEXTURES, "<b>x</b>"])}
+    )
+    assert response.status_code == 302
+    classifier = Classifier.objects.get()
+    page = web.get(response["Location"]).content.decode()
+    assert "Suelos &lt;i&gt;" in page and "&lt;b&gt;x&lt;/b&gt;" in page and "<b>x</b>" not in page
+    assert page.count("Fewer than 5") == 4
+
+    # The odd class goes; the zip fills the rest.
+    bad = classifier.classes.get(name="<b>x</b>")
+    web.post(f"/classifiers/{classifier.pk}/classes/{bad.pk}/delete/")
+    response = web.post(
+        f"/classifiers/{classifier.pk}/examples/",
+        {"archive": SimpleUploadedFile("ex.zip", texture_zip(6))},
+        follow=True,
+    )
+    assert "18 examples added." in response.content.decode()
+    assert "Fewer than 5" not in response.content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = web.post(f"/classifiers/{classifier.pk}/train/")
+    run = classifier.runs.get()
+    assert response["Location"] == f"/classifiers/runs/{run.pk}/"
+    page = web.get(response["Location"]).content.decode()
+    assert 'data-testid="confusion"' in page and "Precision" in page
+    assert f"?model={run.model_version_id}" in page
+
+    # A cell of the matrix lists the validation photos behind it.
+    cell = web.get(f"/classifiers/runs/{run.pk}/?true=0&predicted=0").content.decode()
+    assert "answered as “ladrillo”" in cell
+    assert cell.count("/classifiers/examples/") >= 1
+
+    detail = web.get(f"/classifiers/{classifier.pk}/").content.decode()
+    assert "Version 1 in use" in detail and "Photos answered" in detail
+    classify = web.get(f"/classify/?model={run.model_version_id}").content.decode()
+    assert f'value="{run.model_version_id}" selected' in classify
+    assert "My classifiers" in classify
+
+
+def test_spanish_pages(web, user):
+    web.post("/classifiers/", {"name": "Frutas", "classes": "manzana\npera"})
+    classifier = Classifier.objects.get()
+    page = web.get(f"/classifiers/{classifier.pk}/", HTTP_ACCEPT_LANGUAGE="es")
+    html = page.content.decode()
+    assert "Clases y ejemplos" in html and "Entrenar" in html
+
+
+def test_errors_come_back_as_messages_and_other_users_get_404(web, other_user, client):
+    response = web.post("/classifiers/", {"name": "x", "classes": "solo"})
+    assert response.status_code == 400 and "at least 2 classes" in response.content.decode()
+    web.post("/classifiers/", {"name": "Frutas", "classes": "manzana\npera"})
+    classifier = Classifier.objects.get()
+    response = web.post(f"/classifiers/{classifier.pk}/train/", follow=True)
+    assert "at least 2 examples" in response.content.decode()
+    response = web.post(
+        f"/classifiers/{classifier.pk}/examples/",
+        {"class": "manzana", "file": SimpleUploadedFile("m.jpg", b"nope")},
+        follow=True,
+    )
+    assert "m.jpg" in response.content.decode()
+
+    client.force_login(other_user)
+    assert client.get(f"/classifiers/{classifier.pk}/").status_code == 404
+    assert client.post(f"/classifiers/{classifier.pk}/train/").status_code == 404
+
+
+def test_deleting_a_classifier(web):
+    web.post("/classifiers/", {"name": "Frutas", "classes": "manzana\npera"})
+    classifier = Classifier.objects.get()
+    assert web.get(f"/classifiers/{classifier.pk}/delete/").status_code == 200
+    response = web.post(f"/classifiers/{classifier.pk}/delete/")
+    assert response.status_code == 302 and not Classifier.objects.exists()
