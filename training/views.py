@@ -285,7 +285,8 @@ def _matrix(run, names: list[str], cell) -> dict | None:
         return None
     n = len(names)
     size = max(24, min(60, 480 // max(n, 1)))
-    margin = 150
+    longest = max((min(len(name), 20) for name in names), default=1)
+    margin = 20 + 7 * longest  # room for the class names (20 characters at most)
     cells = []
     for i, row in enumerate(confusion):
         total = sum(row) or 1
@@ -311,10 +312,10 @@ def _matrix(run, names: list[str], cell) -> dict | None:
         "height": margin + n * size + 10,
         "cells": cells,
         "rows": [
-            {"name": name, "y": margin + i * size + size / 2, "x": margin + i * size + size / 2}
+            {"name": name, "y": margin + i * size + size // 2, "x": margin + i * size + size // 2}
             for i, name in enumerate(names)
         ],
-        "text": size / 2 + 5,
+        "text": size // 2 + 5,
     }
 
 
