@@ -68,7 +68,8 @@ def main() -> None:
     call_command("migrate", verbosity=0)
     started = time.perf_counter()
     call_command("bootstrap_models", stdout=io.StringIO())
-    print(f"setup: pretrained model converted and registered in {time.perf_counter() - started:.1f} s")
+    seconds = time.perf_counter() - started
+    print(f"setup: pretrained model converted and registered in {seconds:.1f} s")
 
     import numpy as np
 
@@ -79,7 +80,7 @@ def main() -> None:
     from training import engine, services
 
     train, test = digit_images(args.classes, args.per_class, args.held_out)
-    user = User.objects.create_user(email="bench@example.com", password="x")
+    user = User.objects.create_user(email="bench@example.com")
     classifier = services.classifier_create(user=user, name="digits", class_names=list(train))
     started = time.perf_counter()
     services.examples_add(
@@ -165,9 +166,7 @@ def main() -> None:
     for start in range(0, len(batch), 16):
         embedder(batch[start : start + 16])
     ort_seconds = time.perf_counter() - started
-    model = keras.models.load_model(
-        backbone.file.path if hasattr(backbone.file, "path") else None, compile=False
-    )
+    model = keras.models.load_model(backbone.file.path, compile=False)
     features = keras.Model(model.inputs, model.layers[-1].input)
     features.predict(batch[:2], verbose=0)
     started = time.perf_counter()

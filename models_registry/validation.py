@@ -134,6 +134,7 @@ class Result:
     onnx: bytes
     input_size: int
     metrics: dict
+    output: str = "logits"  # or "probabilities" when the last layer is a softmax
 
 
 def scan_config(config: object, path: str = "config") -> None:
@@ -277,9 +278,15 @@ def validate_and_convert(
             _("The ONNX conversion differs from Keras by %(diff).2g (more than %(tol).0e).")
             % {"diff": max_abs_diff, "tol": PARITY_TOLERANCE}
         )
+    last = model.layers[-1]
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    output = (
+        "probabilities" if activation == "softmax" or type(last).__name__ == "Softmax" else "logits"
+    )
     return Result(
         onnx=onnx_bytes,
         input_size=input_size,
+        output=output,
         metrics={
             "parameters": int(model.count_params()),
             "onnx_max_abs_diff": max_abs_diff,
@@ -337,6 +344,8 @@ def model_version_validate(*, version_id: int) -> ModelVersion:
             status=ModelVersion.Status.READY,
             onnx_sha256=hashlib.sha256(result.onnx).hexdigest(),
             input_size=result.input_size,
+            # A model ending in softmax answers probabilities: never softmax twice.
+            preprocessing={**version.preprocessing, "output": result.output},
             metrics={**version.metrics, **result.metrics},
             progress={"step": "done"},
             error="",
