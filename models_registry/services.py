@@ -444,3 +444,20 @@ def grouping_create(
         created_by=user,
         validated_at=timezone.now(),
     )
+
+
+@transaction.atomic
+def owned_model_version_delete(*, version: ModelVersion) -> None:
+    """Deletes a user's own version (a trained classifier) and its private label
+    set; apps remove what it produced when told (``owned_version_deleting``)."""
+    from models_registry.signals import owned_version_deleting
+
+    if version.owner_id is None:
+        raise ApplicationError(
+            _("Shared model versions are kept."), code="version_shared", status=409
+        )
+    owned_version_deleting.send(sender=ModelVersion, version=version)
+    label_set = version.label_set
+    version.delete()
+    if label_set.owner_id is not None and not label_set.model_versions.exists():
+        label_set.delete()

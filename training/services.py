@@ -152,8 +152,13 @@ def class_delete(*, classifier: Classifier, class_id: int) -> None:
 
 
 def classifier_delete(*, classifier: Classifier) -> None:
+    """The classifier, its examples, every version it trained (files too) and
+    the classifications made with them."""
     with transaction.atomic():
+        versions = list(ModelVersion.objects.filter(training_run__classifier=classifier))
         classifier.delete()
+        for version in versions:
+            registry.owned_model_version_delete(version=version)
 
 
 # Examples

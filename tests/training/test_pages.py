@@ -90,3 +90,50 @@ def test_deleting_a_classifier(web):
     assert web.get(f"/classifiers/{classifier.pk}/delete/").status_code == 200
     response = web.post(f"/classifiers/{classifier.pk}/delete/")
     assert response.status_code == 302 and not Classifier.objects.exists()
+
+
+def test_deleting_a_trained_classifier_takes_its_versions_and_results(
+    trained, user, client, django_capture_on_commit_callbacks
+):
+    from pathlib import Path
+
+    from django.conf import settings
+
+    from classification.models import Prediction
+    from classification.services import classify_uploads
+    from core.uploads import Upload
+    from models_registry.models import LabelSet, ModelVersion
+    from tests.training.examples import crops
+
+    classifier, run = trained
+    version = run.model_version
+    (prediction,) = classify_uploads(
+        user=user, uploads=[Upload("b.jpg", crops("brick.png", 1)[0])], version=version
+    )
+    stored = [Path(settings.MEDIA_ROOT) / prediction.image.file.name]
+    stored.append(Path(settings.MEDIA_ROOT) / version.onnx_file.name)
+    client.force_login(user)
+    history = client.get("/classify/history/").content.decode()
+    assert "ladrillo" in history
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(f"/classifiers/{classifier.pk}/delete/")
+    assert response.status_code == 302
+    assert not Prediction.objects.exists()
+    assert not ModelVersion.objects.filter(pk=version.pk).exists()
+    assert not LabelSet.objects.filter(owner__isnull=False).exists()
+    assert not any(path.exists() for path in stored)
+
+
+def test_staff_can_look_at_classifiers_and_runs(trained, client):
+    from tests.accounts.factories import UserFactory
+
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    _classifier, run = trained
+    for url in (
+        "/admin/training/classifier/",
+        f"/admin/training/classifier/{run.classifier_id}/change/",
+        "/admin/training/trainingrun/",
+        f"/admin/training/trainingrun/{run.pk}/change/",
+    ):
+        assert client.get(url).status_code == 200, url
