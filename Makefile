@@ -61,10 +61,11 @@ checks: install  ## Django's checks, migrations in sync, deploy checks with prod
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bash scripts/check-deploy
 
-docker-lint: install  ## Lint the Dockerfile (hadolint) and validate compose.yaml (docker-compose config)
+docker-lint: install  ## Lint the Dockerfile, validate compose.yaml and the Kubernetes manifests
 	$(VENV)/bin/hadolint Dockerfile
 	DJANGO_SECRET_KEY=lint POSTGRES_PASSWORD=lint DJANGO_EMAIL_URL=consolemail:// \
 		docker-compose -f compose.yaml config --quiet
+	$(VENV)/bin/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
 
 licenses: install  ## Licences of everything the web and worker images ship
 	bash scripts/licenses

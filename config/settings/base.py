@@ -152,6 +152,23 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Media (images, examples, model files) in S3-compatible object storage, so web
+# and worker processes on many machines share them: set the bucket to switch.
+if S3_BUCKET := env("DJANGO_S3_BUCKET", default=""):
+    STORAGES["default"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": S3_BUCKET,
+            "endpoint_url": env("DJANGO_S3_ENDPOINT_URL", default="") or None,
+            "region_name": env("DJANGO_S3_REGION", default="") or None,
+            "access_key": env("DJANGO_S3_ACCESS_KEY_ID", default="") or None,
+            "secret_key": env("DJANGO_S3_SECRET_ACCESS_KEY", default="") or None,
+            "location": env("DJANGO_S3_PREFIX", default=""),
+            "default_acl": None,  # private objects; files are served through views
+            "file_overwrite": False,
+            "querystring_auth": True,
+        },
+    }
 
 # Templates
 # ------------------------------------------------------------------------------

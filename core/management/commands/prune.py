@@ -22,7 +22,7 @@ def _walk(storage, folder: str):
 class Command(BaseCommand):
     help = (
         "Delete finished task results older than --days, and media files that no "
-        "image, batch item or model version refers to (older than an hour)."
+        "image, batch item, example or model version refers to (older than an hour)."
     )
 
     def add_arguments(self, parser):
@@ -35,6 +35,7 @@ class Command(BaseCommand):
 
         from classification.models import BatchItem, Image
         from models_registry.models import ModelVersion
+        from training.models import Example
 
         if isinstance(task_backends["default"], DatabaseBackend):
             extra = ["--dry-run"] if dry_run else []
@@ -49,9 +50,10 @@ class Command(BaseCommand):
         referenced.update(BatchItem.objects.exclude(file="").values_list("file", flat=True))
         for files in ModelVersion.objects.values_list("file", "onnx_file"):
             referenced.update(files)
+        referenced.update(Example.objects.values_list("file", flat=True))
         cutoff = time.time() - 3600  # files younger than this may belong to a running upload
         removed = 0
-        for folder in ("images", "batches", "models"):
+        for folder in ("images", "batches", "models", "examples"):
             for name in _walk(default_storage, folder):
                 if name in referenced:
                     continue
