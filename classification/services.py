@@ -21,6 +21,7 @@ from classification.models import BatchItem, BatchJob, Image, Prediction
 from core.exceptions import ApplicationError
 from core.images import encode_jpeg, open_image, to_tensor
 from core.shutdown import stop_requested, watch_for_stop
+from core.storage import storage_errors
 from core.uploads import Upload, clean_name, uploads_from_zip  # noqa: F401  (re-exported)
 from models_registry.models import ModelVersion
 from models_registry.selectors import model_version_for_alias_cached
@@ -94,6 +95,7 @@ def _results(probabilities, version: ModelVersion) -> list[dict]:
     ]
 
 
+@storage_errors()
 def classify_uploads(
     *, user: User, uploads: list[Upload], version: ModelVersion, store: bool = True
 ) -> list[Prediction]:
@@ -191,6 +193,7 @@ def prediction_delete_all(*, user: User) -> int:
 # ------------------------------------------------------------------------------
 
 
+@storage_errors()
 def batch_job_create(
     *,
     user: User,

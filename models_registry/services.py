@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
+from core.storage import storage_errors
 from models_registry.label_files import LabelData, parse_label_file, validate_labels
 from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
 
@@ -140,6 +141,7 @@ def check_keras_archive(stream: IO[bytes]) -> None:
             )
 
 
+@storage_errors()
 def model_version_upload(
     *,
     name: str,

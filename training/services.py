@@ -17,6 +17,7 @@ from accounts.models import User
 from core.exceptions import ApplicationError
 from core.images import encode_jpeg, open_image
 from core.shutdown import stop_requested, watch_for_stop
+from core.storage import storage_errors
 from core.uploads import clean_name, uploads_from_zip
 from models_registry import services as registry
 from models_registry.label_files import LabelData
@@ -176,6 +177,7 @@ def _class_by_name(classifier: Classifier, name: str) -> ClassifierClass:
     )
 
 
+@storage_errors()
 def examples_add(*, classifier: Classifier, uploads_by_class: dict[str, list]) -> dict[str, int]:
     """Adds examples: ``{class name: [Upload, ...]}``. Every image is decoded and
     checked first; one bad file rejects the whole request and nothing is kept.
