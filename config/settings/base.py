@@ -88,13 +88,14 @@ THIRD_PARTY_APPS = [
     "django_tasks_db",
 ]
 LOCAL_APPS = [
-    "core",
     "accounts",
     "models_registry",
     "classification",
     "training",
 ]
-INSTALLED_APPS = DJANGO_APPS + THIRD_PARTY_APPS + LOCAL_APPS
+# core first among the rest: its db_worker (which outlives database restarts)
+# replaces django_tasks_db's command of the same name.
+INSTALLED_APPS = [*DJANGO_APPS, "core", *THIRD_PARTY_APPS, *LOCAL_APPS]
 
 # Authentication
 # ------------------------------------------------------------------------------
