@@ -173,6 +173,10 @@ class BatchItem(models.Model):
     )
     error = models.CharField(_("error"), max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
+    # Several workers share a big batch: each takes one item at a time, for
+    # a lease; an item whose worker vanished is taken again once it expires.
+    claimed_by = models.CharField(max_length=200, blank=True)
+    claimed_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("batch item")

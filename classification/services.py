@@ -228,7 +228,8 @@ def batch_job_create(
                 saved.append(item.file)
                 items.append(item)
             BatchItem.objects.bulk_create(items)
-            transaction.on_commit(lambda: batch_job_enqueue(job=job))
+            runners = _runners_for(len(items))
+            transaction.on_commit(lambda: batch_job_enqueue(job=job, runners=runners))
     except Exception:
         for stored in saved:
             stored.delete(save=False)
@@ -236,10 +237,21 @@ def batch_job_create(
     return job
 
 
-def batch_job_enqueue(*, job: BatchJob) -> None:
+def batch_job_enqueue(*, job: BatchJob, runners: int = 1) -> None:
+    """Queues ``runners`` tasks for the job: each worker that takes one shares
+    the items with the others (one task per ITEMS_PER_RUNNER images, at most
+    BATCH_RUNNERS_PER_JOB)."""
     from classification.tasks import batch_job_run_task
 
-    batch_job_run_task.enqueue(job.pk)
+    for _runner in range(max(1, runners)):
+        batch_job_run_task.enqueue(job.pk)
+
+
+ITEMS_PER_RUNNER = 20
+
+
+def _runners_for(total: int) -> int:
+    return max(1, min(settings.BATCH_RUNNERS_PER_JOB, -(-total // ITEMS_PER_RUNNER)))
 
 
 def _worker_name() -> str:
@@ -289,23 +301,51 @@ def _classify_item(*, job: BatchJob, item: BatchItem) -> None:
         BatchJob.objects.filter(pk=job.pk).update(done=F("done") + 1)
 
 
-def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
-    """Classifies every pending item; safe to run again (finished items are skipped).
+def _claim_item(*, job: BatchJob, worker: str) -> BatchItem | None:
+    """The next pending item nobody holds (or whose holder's claim expired)."""
+    now = timezone.now()
+    with transaction.atomic():
+        item = (
+            BatchItem.objects.select_for_update(skip_locked=True)
+            .filter(job=job, status=BatchItem.Status.PENDING)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .order_by("index")
+            .first()
+        )
+        if item is None:
+            return None
+        BatchItem.objects.filter(pk=item.pk).update(
+            claimed_by=worker,
+            claimed_until=now + timedelta(seconds=settings.BATCH_LEASE_SECONDS),
+            attempts=F("attempts") + 1,
+        )
+    return item
 
-    An item that was started too often without finishing (it keeps killing
-    its worker) fails alone. On SIGTERM the job is handed back to the queue
-    between two items instead of holding the worker until the end.
+
+def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
+    """Classifies pending items until none is left; safe to run again, and to
+    run on several workers at once (each takes one item at a time).
+
+    The first runner takes the job's lease (queued, or running with an expired
+    lease); later ones join a running job. An item that was started too often
+    without finishing (it keeps killing its worker) fails alone. On SIGTERM
+    the runner hands its work back between two items.
     """
     worker = worker or _worker_name()
-    if not batch_job_claim(job_id=job_id, worker=worker):
-        return None  # finished, or another worker holds the lease
+    if (
+        not batch_job_claim(job_id=job_id, worker=worker)
+        and not BatchJob.objects.filter(pk=job_id, status=BatchJob.Status.RUNNING).exists()
+    ):
+        return None  # finished, failed, or not started by anyone yet
     job = BatchJob.objects.select_related("user", "model_version__label_set").get(pk=job_id)
     lease = timedelta(seconds=settings.BATCH_LEASE_SECONDS)
     with watch_for_stop():
-        for item in job.items.filter(status=BatchItem.Status.PENDING).order_by("index"):
+        while (item := _claim_item(job=job, worker=worker)) is not None:
             if stop_requested():
+                BatchItem.objects.filter(pk=item.pk, claimed_by=worker).update(
+                    claimed_until=None, attempts=F("attempts") - 1
+                )
                 return batch_job_release(job=job, worker=worker)
-            BatchItem.objects.filter(pk=item.pk).update(attempts=F("attempts") + 1)
             with translation.override(job.language):
                 if item.attempts + 1 > settings.BATCH_ITEM_MAX_ATTEMPTS:
                     _fail_item(
@@ -315,14 +355,15 @@ def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
                     _classify_item(job=job, item=item)
             # The input is not needed any more (a kept image was re-encoded).
             item.file.delete(save=False)
-            BatchItem.objects.filter(pk=item.pk).update(file="")
-            # Heartbeat: keep the lease while making progress.
-            BatchJob.objects.filter(pk=job.pk, worker=worker).update(
+            BatchItem.objects.filter(pk=item.pk).update(file="", claimed_until=None)
+            # Heartbeat: any runner making progress keeps the job's lease.
+            BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).update(
                 lease_expires_at=timezone.now() + lease
             )
-    BatchJob.objects.filter(pk=job.pk).update(
-        status=BatchJob.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None
-    )
+    # The last runner out closes the job (items others still hold keep it open).
+    BatchJob.objects.filter(pk=job.pk, status=BatchJob.Status.RUNNING).exclude(
+        items__status=BatchItem.Status.PENDING
+    ).update(status=BatchJob.Status.SUCCEEDED, finished_at=timezone.now(), lease_expires_at=None)
     job.refresh_from_db()
     return job
 

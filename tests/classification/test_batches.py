@@ -131,19 +131,40 @@ def test_running_a_job_twice_never_duplicates(user, imagenet_model):
 
 def test_a_job_whose_worker_died_is_resumed_after_its_lease(user, imagenet_model, settings):
     job = _job_with_items(user, imagenet_model, count=4)
-    # Worker A claims the job, finishes one item, then dies (no more heartbeats).
+    # Worker A takes the job and its first item, then dies (no more heartbeats).
     assert services.batch_job_claim(job_id=job.pk, worker="a")
-    services._classify_item(job=job, item=job.items.order_by("index").first())
-    # While A's lease holds, B cannot take the job.
-    assert services.batch_job_run(job_id=job.pk, worker="b") is None
+    held = services._claim_item(job=job, worker="a")
+    assert held.index == 0
+    # B joins the running job and does every item nobody holds.
+    joined = services.batch_job_run(job_id=job.pk, worker="b")
+    assert (joined.status, joined.done) == ("running", 3)
+    # A's claims expire; the job is taken again and A's item finished, once.
     BatchJob.objects.filter(pk=job.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    BatchItem.objects.filter(pk=held.pk).update(
+        claimed_until=timezone.now() - timedelta(seconds=1)
     )
     resumed = services.batch_job_run(job_id=job.pk, worker="b")
     assert resumed.status == "succeeded"
     assert (resumed.done, resumed.failed, resumed.attempts, resumed.worker) == (4, 0, 2, "b")
     assert Prediction.objects.count() == 4  # each item exactly once
     assert set(BatchItem.objects.values_list("status", flat=True)) == {"done"}
+
+
+def test_two_runners_share_a_batch_and_never_take_the_same_item(user, imagenet_model):
+    job = _job_with_items(user, imagenet_model, count=6)
+    assert services.batch_job_claim(job_id=job.pk, worker="a")
+    first = services._claim_item(job=job, worker="a")
+    second = services._claim_item(job=job, worker="b")
+    assert first.pk != second.pk
+    assert services._runners_for(1000) == settings_runners() and services._runners_for(5) == 1
+
+
+def settings_runners() -> int:
+    from django.conf import settings
+
+    return settings.BATCH_RUNNERS_PER_JOB
 
 
 def test_other_users_cannot_see_jobs(api_client, user, imagenet_model):
