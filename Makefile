@@ -83,6 +83,9 @@ bench-training: install  ## Train a 10-class classifier on real digits; seconds 
 bench-batch: install  ## A 1000-image batch on 1 then 2 worker processes (PostgreSQL)
 	$(PY) -P bench/batch_scaling.py
 
+bench-load: install  ## 60 s of mixed traffic on PostgreSQL with 1 then 2 web processes
+	$(PY) -P bench/load.py
+
 bench-http: install  ## API throughput/latency under gunicorn (SQLite and PostgreSQL)
 	$(PY) bench/http.py
 
