@@ -56,3 +56,5 @@ urlpatterns = [
     path("api/redoc/", docs_csp(SpectacularRedocView.as_view(url_name="schema")), name="api-redoc"),
     path(settings.ADMIN_URL, admin.site.urls),
 ]
+
+handler404 = "core.views.not_found"

@@ -142,9 +142,7 @@ def test_a_job_whose_worker_died_is_resumed_after_its_lease(user, imagenet_model
     BatchJob.objects.filter(pk=job.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    BatchItem.objects.filter(pk=held.pk).update(
-        claimed_until=timezone.now() - timedelta(seconds=1)
-    )
+    BatchItem.objects.filter(pk=held.pk).update(claimed_until=timezone.now() - timedelta(seconds=1))
     resumed = services.batch_job_run(job_id=job.pk, worker="b")
     assert resumed.status == "succeeded"
     assert (resumed.done, resumed.failed, resumed.attempts, resumed.worker) == (4, 0, 2, "b")
