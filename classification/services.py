@@ -20,6 +20,7 @@ from classification import inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
 from core.exceptions import ApplicationError
 from core.images import encode_jpeg, open_image, to_tensor
+from core.jobs import enqueue_later, retry_delay
 from core.shutdown import stop_requested, watch_for_stop
 from core.storage import storage_errors
 from core.uploads import Upload, clean_name, uploads_from_zip  # noqa: F401  (re-exported)
@@ -237,14 +238,14 @@ def batch_job_create(
     return job
 
 
-def batch_job_enqueue(*, job: BatchJob, runners: int = 1) -> None:
+def batch_job_enqueue(*, job: BatchJob, runners: int = 1, delay: float = 0) -> None:
     """Queues ``runners`` tasks for the job: each worker that takes one shares
     the items with the others (one task per ITEMS_PER_RUNNER images, at most
-    BATCH_RUNNERS_PER_JOB)."""
+    BATCH_RUNNERS_PER_JOB). ``delay`` seconds: not before then (retries)."""
     from classification.tasks import batch_job_run_task
 
     for _runner in range(max(1, runners)):
-        batch_job_run_task.enqueue(job.pk)
+        enqueue_later(batch_job_run_task, job.pk, delay=delay)
 
 
 ITEMS_PER_RUNNER = 20
@@ -401,7 +402,10 @@ def batch_jobs_sweep() -> dict[str, int]:
                 status=BatchJob.Status.QUEUED, lease_expires_at=None, worker=""
             )
             if updated:
-                transaction.on_commit(lambda job=job: batch_job_enqueue(job=job))
+                delay = retry_delay(job.attempts)
+                transaction.on_commit(
+                    lambda job=job, delay=delay: batch_job_enqueue(job=job, delay=delay)
+                )
                 counts["requeued"] += 1
     stale = now - timedelta(seconds=3 * settings.BATCH_LEASE_SECONDS)
     for job in BatchJob.objects.filter(status=BatchJob.Status.QUEUED, updated_at__lt=stale):

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.images import encode_jpeg, open_image
+from core.jobs import enqueue_later, retry_delay
 from core.shutdown import stop_requested, watch_for_stop
 from core.storage import storage_errors
 from core.uploads import clean_name, uploads_from_zip
@@ -342,10 +343,10 @@ def training_start(*, classifier: Classifier, user: User) -> tuple[TrainingRun, 
     return run, True
 
 
-def training_enqueue(*, run: TrainingRun) -> None:
+def training_enqueue(*, run: TrainingRun, delay: float = 0) -> None:
     from training.tasks import training_run_task
 
-    training_run_task.enqueue(run.pk)
+    enqueue_later(training_run_task, run.pk, delay=delay)
 
 
 def training_cancel(*, run: TrainingRun) -> TrainingRun:
@@ -703,6 +704,9 @@ def training_runs_sweep() -> dict[str, int]:
                 )
                 continue
             if stale.update(status=TrainingRun.Status.QUEUED, lease_expires_at=None, worker=""):
-                transaction.on_commit(lambda run=run: training_enqueue(run=run))
+                delay = retry_delay(run.attempts)
+                transaction.on_commit(
+                    lambda run=run, delay=delay: training_enqueue(run=run, delay=delay)
+                )
                 counts["requeued"] += 1
     return counts

@@ -407,6 +407,9 @@ BATCH_MAX_COMPRESSION_RATIO = 50
 BATCH_LEASE_SECONDS = env.int("DJANGO_BATCH_LEASE_SECONDS", default=60)
 BATCH_MAX_ATTEMPTS = env.int("DJANGO_BATCH_MAX_ATTEMPTS", default=3)
 BATCH_ITEM_MAX_ATTEMPTS = 2
+# A job whose worker vanished runs again after 2, 4, 8... seconds (at most the max).
+RETRY_BASE_DELAY = env.float("DJANGO_RETRY_BASE_DELAY", default=2.0)
+RETRY_MAX_DELAY = env.float("DJANGO_RETRY_MAX_DELAY", default=300.0)
 # A big batch is shared by up to this many workers at once (one task each).
 BATCH_RUNNERS_PER_JOB = env.int("DJANGO_BATCH_RUNNERS_PER_JOB", default=4)
 STORED_IMAGE_MAX_SIDE = 2048

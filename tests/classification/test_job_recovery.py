@@ -116,3 +116,25 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
     assert (job.done, job.failed, job.attempts) == (150, 0, 2)
     assert Prediction.objects.filter(batch_item__job=job).count() == 150
     assert set(BatchItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
+
+
+@pytest.mark.django_db
+def test_requeued_jobs_wait_longer_each_time(
+    user, imagenet_model, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    from core.jobs import retry_delay
+
+    settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "batches"]}}
+    settings.RETRY_BASE_DELAY, settings.RETRY_MAX_DELAY = 2, 300
+    assert [retry_delay(n) for n in (1, 2, 3, 20)] == [2, 4, 8, 300]
+    job = _job(user, imagenet_model, count=1)
+    DBTaskResult.objects.all().delete()
+    BatchJob.objects.filter(pk=job.pk).update(status="running", attempts=2, worker="dead")
+    _expire(job)
+    with django_capture_on_commit_callbacks(execute=True):
+        assert services.batch_jobs_sweep()["requeued"] == 1
+    task = DBTaskResult.objects.get()
+    wait = (task.run_after - timezone.now()).total_seconds()
+    assert 2 < wait <= 4  # the third run waits 4 s, not at once
