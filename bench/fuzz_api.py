@@ -16,7 +16,6 @@ Prints schemathesis' summaries; exits non-zero if either run finds a failure.
 import argparse
 import importlib.util
 import os
-import secrets
 import shutil
 import signal
 import subprocess
@@ -62,66 +61,19 @@ def main() -> None:
 
     workdir = Path(tempfile.mkdtemp(prefix="picsort-fuzz-"))
     port = bench_http.free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_EMAIL_URL": "consolemail://",
-        "DATABASE_URL": f"sqlite:///{workdir / 'fuzz.sqlite3'}",
-        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_STATIC_ROOT": str(workdir / "static"),
-        "DJANGO_INFERENCE_THREADS": "1",
-        "DJANGO_THROTTLE_CLASSIFY": "1000000/minute",
-        "DJANGO_THROTTLE_BATCH": "1000000/hour",
-        "DJANGO_THROTTLE_USER": "1000000/hour",
-        "DJANGO_THROTTLE_ANON": "1000000/hour",
-        "DJANGO_LOG_LEVEL": "ERROR",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "PYTHONPATH": str(ROOT),
-    }
-
-    def manage(*command: str) -> str:
-        return subprocess.run(
-            [PY, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-
+    env = bench_http.production_env(
+        workdir,
+        f"sqlite:///{workdir / 'fuzz.sqlite3'}",
+        DJANGO_LOG_LEVEL="ERROR",
+        PYTHONPATH=str(ROOT),
+    )
     server = None
     failed = False
     try:
-        for command in (
-            ["migrate", "--noinput"],
-            ["createcachetable"],
-            ["collectstatic", "--noinput"],
-            ["bootstrap_models"],
-        ):
-            manage(*command)
-        token = manage("shell", "-c", SEED).strip().splitlines()[-1]
+        token = bench_http.prepare_site(env, SEED)
         schema = workdir / "schema.yaml"
-        manage("spectacular", "--file", str(schema))
-        server = subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                "2",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
+        bench_http.manage(env, "spectacular", "--file", str(schema))
+        server = bench_http.start_gunicorn(env, port, 2)
         base = f"http://127.0.0.1:{port}"
         bench_http.wait_for(f"{base}/healthz")
         st = str(Path(PY).parent / "schemathesis")

@@ -187,73 +187,89 @@ def database_url(kind: str, workdir: Path) -> tuple[str, callable]:
     return f"postgres://postgres@127.0.0.1:5432/{name}", drop
 
 
-def run_variant(kind: str, args, jpeg: bytes) -> tuple[float, Result, Result, Path]:
-    workdir = Path(tempfile.mkdtemp(prefix=f"picsort-bench-{kind}-"))
-    url, cleanup = database_url(kind, workdir)
-    port = free_port()
-    env = {
+def production_env(workdir: Path, database_url: str, **extra: str) -> dict:
+    """Production settings for a throw-away site in ``workdir``: plain http on
+    127.0.0.1, one ONNX Runtime thread per process, rate limits out of the way."""
+    return {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "config.settings.production",
         "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "DJANGO_EMAIL_URL": "consolemail://",
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url,
         "DJANGO_MEDIA_ROOT": str(workdir / "media"),
         "DJANGO_STATIC_ROOT": str(workdir / "static"),
         "DJANGO_INFERENCE_THREADS": os.environ.get("BENCH_INFERENCE_THREADS", "1"),
         "DJANGO_THROTTLE_CLASSIFY": "1000000/minute",
+        "DJANGO_THROTTLE_BATCH": "1000000/hour",
         "DJANGO_THROTTLE_USER": "1000000/hour",
+        "DJANGO_THROTTLE_ANON": "1000000/hour",
         "DJANGO_LOG_LEVEL": "WARNING",
         "TF_CPP_MIN_LOG_LEVEL": "2",
+        **extra,
     }
 
-    def manage(*command: str) -> str:
-        return subprocess.run(
-            [PY, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
 
+def manage(env: dict, *command: str) -> str:
+    return subprocess.run(
+        [PY, "manage.py", *command], cwd=ROOT, env=env, check=True, capture_output=True, text=True
+    ).stdout
+
+
+SEED_USER = (
+    "from accounts.models import User; from accounts.services import api_token_create;"
+    "u = User.objects.create_user(email='bench@example.com');"
+    "print(api_token_create(user=u, name='bench')[1])"
+)
+
+
+def prepare_site(env: dict, seed: str = SEED_USER) -> str:
+    """Migrates, collects static files and bootstraps the model; runs ``seed``
+    in ``manage.py shell`` and returns the last line it prints (a token)."""
+    for command in (
+        ["migrate", "--noinput"],
+        ["createcachetable"],
+        ["collectstatic", "--noinput"],
+        ["bootstrap_models"],
+    ):
+        manage(env, *command)
+    return manage(env, "shell", "-c", seed).strip().splitlines()[-1]
+
+
+def start_gunicorn(env: dict, port: int, workers: int, **popen) -> subprocess.Popen:
+    """gunicorn on 127.0.0.1:``port``, in its own process group (killpg stops it)."""
+    return subprocess.Popen(
+        [
+            PY,
+            "-m",
+            "gunicorn",
+            "config.wsgi:application",
+            "-b",
+            f"127.0.0.1:{port}",
+            "-w",
+            str(workers),
+            "--threads",
+            "1",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+        **popen,
+    )
+
+
+def run_variant(kind: str, args, jpeg: bytes) -> tuple[float, Result, Result, Path]:
+    workdir = Path(tempfile.mkdtemp(prefix=f"picsort-bench-{kind}-"))
+    url, cleanup = database_url(kind, workdir)
+    port = free_port()
+    env = production_env(workdir, url)
     server = None
     try:
-        manage("migrate", "--noinput")
-        manage("createcachetable")
-        manage("collectstatic", "--noinput")
-        manage("bootstrap_models")
-        token = (
-            manage(
-                "shell",
-                "-c",
-                "from accounts.models import User; from accounts.services import api_token_create;"
-                "u = User.objects.create_user(email='bench@example.com', password=None);"
-                "print(api_token_create(user=u, name='bench')[1])",
-            )
-            .strip()
-            .splitlines()[-1]
-        )
-        server = subprocess.Popen(
-            [
-                PY,
-                "-m",
-                "gunicorn",
-                "config.wsgi:application",
-                "-b",
-                f"127.0.0.1:{port}",
-                "-w",
-                str(args.workers),
-                "--threads",
-                "1",
-                "--log-level",
-                "warning",
-            ],
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-        )
+        token = prepare_site(env)
+        server = start_gunicorn(env, port, args.workers)
         base = f"http://127.0.0.1:{port}"
         wait_for(f"{base}/healthz")
         # The ceiling, measured right before the API on the same machine state.

@@ -148,54 +148,10 @@ def run(web: int, args, jpeg: bytes) -> float:
     workdir = Path(tempfile.mkdtemp(prefix=f"picsort-load-{web}-"))
     url, cleanup = bench_http.database_url("postgres", workdir)
     port = bench_http.free_port()
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DJANGO_EMAIL_URL": "consolemail://",
-        "DATABASE_URL": url,
-        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_STATIC_ROOT": str(workdir / "static"),
-        "DJANGO_INFERENCE_THREADS": "1",
-        "DJANGO_THROTTLE_CLASSIFY": "1000000/minute",
-        "DJANGO_THROTTLE_BATCH": "1000000/hour",
-        "DJANGO_THROTTLE_USER": "1000000/hour",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-
-    def manage(*command: str) -> str:
-        return subprocess.run(
-            [PY, "manage.py", *command],
-            cwd=ROOT,
-            env=env,
-            check=True,
-            capture_output=True,
-            text=True,
-        ).stdout
-
+    env = bench_http.production_env(workdir, url)
     processes = []
     try:
-        for command in (
-            ["migrate", "--noinput"],
-            ["createcachetable"],
-            ["collectstatic", "--noinput"],
-            ["bootstrap_models"],
-        ):
-            manage(*command)
-        token = (
-            manage(
-                "shell",
-                "-c",
-                "from accounts.models import User; from accounts.services import api_token_create;"
-                "u = User.objects.create_user(email='load@example.com');"
-                "print(api_token_create(user=u, name='load')[1])",
-            )
-            .strip()
-            .splitlines()[-1]
-        )
+        token = bench_http.prepare_site(env)
         start = {
             "start_new_session": True,
             "cwd": ROOT,
@@ -203,23 +159,8 @@ def run(web: int, args, jpeg: bytes) -> float:
             "stdout": subprocess.DEVNULL,
             "stderr": subprocess.DEVNULL,
         }
-        processes.append(
-            subprocess.Popen(
-                [
-                    PY,
-                    "-m",
-                    "gunicorn",
-                    "config.wsgi:application",
-                    "-b",
-                    f"127.0.0.1:{port}",
-                    "-w",
-                    str(web),
-                    "--log-level",
-                    "warning",
-                ],
-                **start,
-            )
-        )
+        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
+        processes.append(bench_http.start_gunicorn(env, port, web, **quiet))
         for _ in range(2):
             processes.append(
                 subprocess.Popen(

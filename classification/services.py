@@ -19,11 +19,11 @@ from accounts.models import User
 from classification import inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
 from core.exceptions import ApplicationError
-from core.images import encode_jpeg, open_image, to_tensor
+from core.images import encode_jpeg, to_tensor
 from core.jobs import enqueue_later, retry_delay
 from core.shutdown import stop_requested, watch_for_stop
 from core.storage import storage_errors
-from core.uploads import Upload, clean_name, uploads_from_zip  # noqa: F401  (re-exported)
+from core.uploads import Upload, clean_name, open_upload, uploads_from_zip  # noqa: F401
 from models_registry.models import ModelVersion
 from models_registry.selectors import model_version_for_alias_cached
 
@@ -114,25 +114,7 @@ def classify_uploads(
     draft = max(spec.resize, settings.STORED_IMAGE_MAX_SIDE) if store else spec.resize
     decoded = []
     for upload in uploads:
-        if len(upload.data) > settings.UPLOAD_MAX_FILE_BYTES:
-            raise ApplicationError(
-                _("“%(name)s” is larger than %(size)d MB.")
-                % {
-                    "name": clean_name(upload.name),
-                    "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20,
-                },
-                code="file_too_large",
-                status=413,
-            )
-        try:
-            decoded.append(_Decoded(upload, open_image(upload.data, draft_size=draft)))
-        except ApplicationError as error:
-            raise ApplicationError(
-                f"{clean_name(upload.name) or _('Image')}: {error.message}",
-                code=error.code,
-                status=error.status,
-                extra={"file": clean_name(upload.name)},
-            ) from error
+        decoded.append(_Decoded(upload, open_upload(upload, draft_size=draft)))
 
     import numpy as np
 

@@ -207,3 +207,26 @@ def read_data_within_limits(request):
         ) from error
     raise_if_upload_too_large(request)
     return data
+
+
+def open_upload(upload: Upload, *, draft_size: int):
+    """The upload as a decoded Pillow image, or an ApplicationError naming the
+    file: too large (413), or not a usable image (the decoder's reason)."""
+    from core.images import open_image
+
+    if len(upload.data) > settings.UPLOAD_MAX_FILE_BYTES:
+        raise ApplicationError(
+            _("“%(name)s” is larger than %(size)d MB.")
+            % {"name": clean_name(upload.name), "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20},
+            code="file_too_large",
+            status=413,
+        )
+    try:
+        return open_image(upload.data, draft_size=draft_size)
+    except ApplicationError as error:
+        raise ApplicationError(
+            f"{clean_name(upload.name) or _('Image')}: {error.message}",
+            code=error.code,
+            status=error.status,
+            extra={"file": clean_name(upload.name)},
+        ) from error

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from core.images import encode_jpeg, open_image
+from core.images import encode_jpeg
 from core.jobs import enqueue_later, retry_delay
 from core.shutdown import stop_requested, watch_for_stop
 from core.storage import storage_errors
-from core.uploads import clean_name, uploads_from_zip
+from core.uploads import clean_name, open_upload, uploads_from_zip
 from models_registry import services as registry
 from models_registry.label_files import LabelData
 from models_registry.models import ModelVersion
@@ -190,25 +190,7 @@ def examples_add(*, classifier: Classifier, uploads_by_class: dict[str, list]) -
     for class_name, uploads in uploads_by_class.items():
         cls = _class_by_name(classifier, class_name)
         for upload in uploads:
-            if len(upload.data) > settings.UPLOAD_MAX_FILE_BYTES:
-                raise ApplicationError(
-                    _("“%(name)s” is larger than %(size)d MB.")
-                    % {
-                        "name": clean_name(upload.name),
-                        "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20,
-                    },
-                    code="file_too_large",
-                    status=413,
-                )
-            try:
-                image = open_image(upload.data, draft_size=settings.EXAMPLE_MAX_SIDE)
-            except ApplicationError as error:
-                raise ApplicationError(
-                    f"{clean_name(upload.name) or _('Image')}: {error.message}",
-                    code=error.code,
-                    status=error.status,
-                    extra={"file": clean_name(upload.name)},
-                ) from error
+            image = open_upload(upload, draft_size=settings.EXAMPLE_MAX_SIDE)
             data = encode_jpeg(image, settings.EXAMPLE_MAX_SIDE)
             prepared.append((cls, upload, data, hashlib.sha256(upload.data).hexdigest()))
             counts[cls.pk] = counts.get(cls.pk, 0) + 1
