@@ -92,6 +92,10 @@ def _registry() -> CollectorRegistry:
     else:
         registry.register(REQUEST_LATENCY)
     registry.register(DatabaseCollector())
+    from core.jobs import metric_collectors
+
+    for collector in metric_collectors():  # other apps' jobs (training runs)
+        registry.register(collector)
     return registry
 
 

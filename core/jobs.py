@@ -1,4 +1,5 @@
-"""Apps register the sweeps that recover their jobs; ``jobs_sweep`` runs them all.
+"""Apps register the sweeps that recover their jobs (``jobs_sweep`` runs them
+all) and the metrics of their jobs (``/metrics`` reads them).
 
 A sweep takes no arguments and returns counts (``{"requeued": 1, ...}``).
 Registering from ``AppConfig.ready`` keeps ``core`` free of app imports.
@@ -9,6 +10,7 @@ from collections.abc import Callable
 from django.conf import settings
 
 _sweeps: dict[str, Callable[[], dict[str, int]]] = {}
+_metric_collectors: list = []
 
 
 def register_sweep(name: str, sweep: Callable[[], dict[str, int]]) -> None:
@@ -40,3 +42,13 @@ def enqueue_later(task, *args, delay: float = 0) -> None:
 
         task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
     task.enqueue(*args)
+
+
+def register_metrics(collector) -> None:
+    """A Prometheus collector (``collect()`` yielding metric families) that
+    ``/metrics`` reads at every scrape, for jobs an app owns."""
+    _metric_collectors.append(collector)
+
+
+def metric_collectors() -> list:
+    return list(_metric_collectors)

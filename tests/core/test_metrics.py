@@ -44,3 +44,25 @@ def test_staff_may_read_metrics_in_a_browser(client, settings):
     assert client.get("/metrics").status_code == 200
     client.force_login(UserFactory())
     assert client.get("/metrics").status_code == 404
+
+
+def test_training_runs_in_the_metrics(client, settings, user):
+    from django.utils import timezone
+
+    from training.models import Classifier, TrainingRun
+
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    classifier = Classifier.objects.create(owner=user, name="c")
+    TrainingRun.objects.create(
+        classifier=classifier,
+        user=user,
+        number=1,
+        status="running",
+        worker="host:42",
+        lease_expires_at=timezone.now()
+        + timezone.timedelta(seconds=settings.TRAINING_LEASE_SECONDS - 5),
+    )
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape").content.decode()
+    assert 'picsort_training_runs{status="running"} 1.0' in text
+    line = next(x for x in text.splitlines() if x.startswith("picsort_training_heartbeat_age"))
+    assert 'worker="host:42"' in line and 4 <= float(line.split()[-1]) <= 7
