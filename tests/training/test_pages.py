@@ -137,3 +137,54 @@ def test_staff_can_look_at_classifiers_and_runs(trained, client):
         f"/admin/training/trainingrun/{run.pk}/change/",
     ):
         assert client.get(url).status_code == 200, url
+
+
+def test_every_form_on_the_classifier_page(trained, user, client):
+    from training.models import Example, TrainingRun
+
+    classifier, run = trained
+    client.force_login(user)
+    base = f"/classifiers/{classifier.pk}"
+
+    response = client.post(f"{base}/rename/", {"name": "Suelos"}, follow=True)
+    assert "Renamed." in response.content.decode()
+    classifier.refresh_from_db()
+    assert classifier.name == "Suelos"
+    assert (
+        "Give the classifier a name."
+        in client.post(f"{base}/rename/", {"name": ""}, follow=True).content.decode()
+    )
+
+    client.post(f"{base}/classes/", {"name": "arena"})
+    assert classifier.classes.filter(name="arena").exists()
+    again = client.post(f"{base}/classes/", {"name": "Arena"}, follow=True)
+    assert "listed twice" in again.content.decode()
+
+    cls = classifier.classes.get(name="ladrillo")
+    page = client.get(f"{base}/classes/{cls.pk}/examples/")
+    assert page.status_code == 200 and page.content.decode().count("<img") == 8
+    example = Example.objects.filter(classifier_class=cls).first()
+    assert client.get(f"/classifiers/examples/{example.pk}.jpg").status_code == 200
+    response = client.post(f"{base}/examples/{example.pk}/delete/")
+    assert response["Location"] == f"{base}/classes/{cls.pk}/examples/"
+    assert not Example.objects.filter(pk=example.pk).exists()
+
+    response = client.post(f"{base}/threshold/", {"threshold": "0.7"}, follow=True)
+    assert "Saved." in response.content.decode()
+    run.model_version.refresh_from_db()
+    assert run.model_version.confidence_threshold == 0.7
+    bad = client.post(f"{base}/threshold/", {"threshold": "7"}, follow=True)
+    assert "between 0 and 1" in bad.content.decode()
+
+    response = client.post(f"{base}/use-version/", {"version": "nope"}, follow=True)
+    assert "no such version" in response.content.decode()
+    response = client.post(f"{base}/use-version/", {"version": run.model_version_id}, follow=True)
+    assert "This version is now used" in response.content.decode()
+
+    # A run being cancelled from its page.
+    queued = TrainingRun.objects.create(classifier=classifier, user=user, number=2)
+    response = client.post(f"/classifiers/runs/{queued.pk}/cancel/", follow=True)
+    assert "being cancelled" in response.content.decode()
+    queued.refresh_from_db()
+    assert queued.status == "cancelled"
+    assert client.get("/classifiers/runs/999999/").status_code == 404
