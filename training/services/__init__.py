@@ -1,0 +1,22 @@
+"""Writes for custom classifiers, by idea: classifiers, examples, training runs
+(and the job a worker runs). Everything is re-exported here."""
+
+from core.uploads import Upload  # noqa: F401  (callers build uploads with it)
+from training.services.classifiers import (  # noqa: F401
+    class_add,
+    class_delete,
+    classifier_create,
+    classifier_delete,
+    classifier_rename,
+    classifier_set_threshold,
+    classifier_use_version,
+)
+from training.services.examples import example_delete, examples_add, examples_from_zip  # noqa: F401
+from training.services.job import training_run  # noqa: F401
+from training.services.runs import (  # noqa: F401
+    training_cancel,
+    training_claim,
+    training_enqueue,
+    training_runs_sweep,
+    training_start,
+)

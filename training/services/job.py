@@ -1,0 +1,284 @@
+"""The training job itself, in a worker: embed, train the head, measure,
+export, register the new version. Progress, heartbeat, cancel and SIGTERM are
+checked as it goes."""
+
+import logging
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from core.exceptions import ApplicationError
+from core.shutdown import stop_requested, watch_for_stop
+from models_registry import services as registry
+from models_registry.label_files import LabelData
+from models_registry.models import ModelVersion
+from models_registry.selectors import training_backbone
+from training.models import Classifier, Example, TrainingRun
+from training.services.runs import lease_length, training_claim, training_enqueue, worker_name
+
+logger = logging.getLogger(__name__)
+
+
+class _Stopping(Exception):
+    """SIGTERM: hand the run back to the queue."""
+
+
+class _Reporter:
+    """Progress, heartbeat, cancel and stop checks, at most a few times a second."""
+
+    def __init__(self, run: TrainingRun, worker: str) -> None:
+        self.run, self.worker = run, worker
+
+    def __call__(self, phase: str, percent: float) -> None:
+        updated = TrainingRun.objects.filter(
+            pk=self.run.pk, worker=self.worker, status=TrainingRun.Status.RUNNING
+        ).update(
+            phase=phase,
+            percent=max(0, min(99, int(percent))),
+            lease_expires_at=timezone.now() + lease_length(),
+        )
+        if not updated:
+            raise _Stopping()  # the lease went to another worker
+        if TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
+            from training.engine import Cancelled
+
+            raise Cancelled()
+        if stop_requested():
+            raise _Stopping()
+
+
+def _finish(run: TrainingRun, worker: str, **fields) -> None:
+    TrainingRun.objects.filter(pk=run.pk, worker=worker).update(
+        finished_at=timezone.now(), lease_expires_at=None, **fields
+    )
+
+
+def training_run(*, run_id: int, worker: str | None = None) -> TrainingRun | None:
+    """The worker's job. Idempotent: a finished or leased run is left alone."""
+    from training.engine import Cancelled
+
+    worker = worker or worker_name()
+    if not training_claim(run_id=run_id, worker=worker):
+        TrainingRun.objects.filter(
+            pk=run_id, status=TrainingRun.Status.QUEUED, cancel_requested=True
+        ).update(status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
+        return None
+    run = TrainingRun.objects.select_related("classifier", "user").get(pk=run_id)
+    with watch_for_stop(), translation.override(run.language):
+        try:
+            _train(run, _Reporter(run, worker))
+        except Cancelled:
+            _finish(run, worker, status=TrainingRun.Status.CANCELLED, phase=run.phase)
+        except _Stopping:
+            with transaction.atomic():
+                released = TrainingRun.objects.filter(pk=run.pk, worker=worker).update(
+                    status=TrainingRun.Status.QUEUED, worker="", lease_expires_at=None
+                )
+                if released:
+                    transaction.on_commit(lambda: training_enqueue(run=run))
+        except ApplicationError as error:
+            _finish(run, worker, status=TrainingRun.Status.FAILED, error=error.message)
+        except Exception as error:  # a bug or a resource limit: fail with a reason
+            logger.exception("training run %s failed", run.pk)
+            _finish(
+                run,
+                worker,
+                status=TrainingRun.Status.FAILED,
+                error=_("An unexpected error stopped the training (%(error)s).")
+                % {"error": type(error).__name__},
+            )
+    run.refresh_from_db()
+    return run
+
+
+def _embed(run: TrainingRun, backbone: ModelVersion, report) -> dict[int, object]:
+    """Feature vectors per example id, computed once per example and backbone."""
+    import numpy as np
+
+    from core.images import Preprocessing, image_to_tensor
+    from training import engine
+
+    ids = [i for ids in run.snapshot["examples"] for i in ids]
+    examples = {e.pk: e for e in Example.objects.filter(pk__in=ids)}
+    missing = [i for i in ids if i not in examples]
+    if missing:
+        raise ApplicationError(
+            _("Some examples were deleted while the training waited; start it again."),
+            code="examples_changed",
+        )
+    features = {}
+    todo = []
+    for example in examples.values():
+        if example.embedding and example.embedding_backbone == backbone.onnx_sha256:
+            features[example.pk] = engine.from_bytes(example.embedding)
+        else:
+            todo.append(example)
+    if todo:
+        with backbone.onnx_file.open("rb") as handle:
+            embedder = engine.Embedder(handle.read())
+        spec = Preprocessing.from_spec(backbone.preprocessing, size=backbone.input_size)
+        batch_size = 16
+        for start in range(0, len(todo), batch_size):
+            chunk = todo[start : start + batch_size]
+            tensors = []
+            for example in chunk:
+                with example.file.open("rb") as handle:
+                    tensors.append(image_to_tensor(handle.read(), spec))
+            vectors = embedder(np.concatenate(tensors))
+            for example, vector in zip(chunk, vectors, strict=True):
+                features[example.pk] = vector
+                Example.objects.filter(pk=example.pk).update(
+                    embedding=engine.to_bytes(vector), embedding_backbone=backbone.onnx_sha256
+                )
+            report(TrainingRun.Phase.EMBEDDING, 5 + 45 * (start + len(chunk)) / len(todo))
+    return features
+
+
+def _train(run: TrainingRun, report) -> None:
+    import numpy as np
+
+    from training import engine
+
+    timer = engine.Timer()
+    backbone = training_backbone()
+    if backbone is None:
+        raise ApplicationError(
+            _("No pretrained model is installed to train on; ask an administrator."),
+            code="no_backbone",
+        )
+    report(TrainingRun.Phase.EMBEDDING, 2)
+    features = _embed(run, backbone, report)
+    timer.lap("embedding")
+
+    names = run.snapshot["names"]
+    ids, labels = [], []
+    for index, example_ids in enumerate(run.snapshot["examples"]):
+        ids += example_ids
+        labels += [index] * len(example_ids)
+    ids, labels = np.array(ids), np.array(labels)
+    train_idx, val_idx = engine.stratified_split(labels, seed=run.classifier_id)
+    both = np.stack([features[i] for i in ids])  # (N, 2, width): image, mirror
+    x_train = both[train_idx].reshape(-1, both.shape[2])  # mirrored copies augment
+    y_train = np.repeat(labels[train_idx], 2)
+    x_val, y_val = both[val_idx, 0], labels[val_idx]
+
+    max_epochs = settings.TRAINING_MAX_EPOCHS
+    report(TrainingRun.Phase.TRAINING, 50)
+
+    def on_epoch(epoch, logs):
+        if epoch % 5 == 0:
+            report(TrainingRun.Phase.TRAINING, 50 + 35 * (epoch + 1) / max_epochs)
+
+    head = engine.train_head(
+        x_train,
+        y_train,
+        x_val,
+        y_val,
+        num_classes=len(names),
+        max_epochs=max_epochs,
+        seed=run.classifier_id,
+        on_epoch=on_epoch,
+    )
+    timer.lap("training")
+
+    report(TrainingRun.Phase.EVALUATING, 86)
+    probabilities = engine.predict(x_val, head.kernel, head.bias)
+    metrics = engine.evaluate(probabilities, y_val, len(names))
+    metrics["validation"] = [
+        {
+            "example": int(ids[i]),
+            "true": int(y),
+            "predicted": int(p.argmax()),
+            "confidence": round(float(p.max()), 4),
+        }
+        for i, y, p in zip(val_idx, y_val, probabilities, strict=True)
+    ]
+    metrics["train_examples"] = len(train_idx)
+    metrics["validation_examples"] = len(val_idx)
+    metrics["epochs"] = head.epochs
+    timer.lap("evaluating")
+
+    report(TrainingRun.Phase.EXPORTING, 90)
+    with backbone.onnx_file.open("rb") as handle:
+        onnx_bytes = engine.classifier_onnx(handle.read(), head.kernel, head.bias)
+    with backbone.file.open("rb") as handle:
+        keras_bytes = engine.classifier_keras(handle.read(), head.kernel, head.bias)
+    _check_export(run, backbone, onnx_bytes, head, val_idx, ids)
+    timer.lap("exporting")
+    metrics["seconds"] = timer.seconds
+    report(TrainingRun.Phase.EXPORTING, 98)
+    _register(run, backbone, names, keras_bytes, onnx_bytes, metrics)
+
+
+def _check_export(run, backbone, onnx_bytes, head, val_idx, ids) -> None:
+    """The exported file must answer like the head did on the same images."""
+    import numpy as np
+
+    from core.images import Preprocessing, image_to_tensor
+    from training import engine
+
+    spec = Preprocessing.from_spec(backbone.preprocessing, size=backbone.input_size)
+    probe = Example.objects.filter(pk__in=[int(ids[i]) for i in val_idx[:2]])
+    tensors, expected = [], []
+    for example in probe:
+        with example.file.open("rb") as handle:
+            tensors.append(image_to_tensor(handle.read(), spec))
+        vector = engine.from_bytes(
+            Example.objects.values_list("embedding", flat=True).get(pk=example.pk)
+        )[0]
+        expected.append(engine.predict(vector[None, :], head.kernel, head.bias)[0])
+    difference = engine.max_difference(onnx_bytes, np.concatenate(tensors), np.stack(expected))
+    if not difference < 1e-3:
+        raise ApplicationError(
+            _("The exported model does not match the trained one (difference %(diff).2g).")
+            % {"diff": difference},
+            code="export_mismatch",
+        )
+
+
+def _register(run, backbone, names, keras_bytes, onnx_bytes, metrics) -> None:
+    classifier = run.classifier
+    with transaction.atomic():
+        current = TrainingRun.objects.select_for_update().get(pk=run.pk)
+        if current.status != TrainingRun.Status.RUNNING or current.cancel_requested:
+            from training.engine import Cancelled
+
+            raise Cancelled()
+        label_set = registry.label_set_create(
+            name=f"{classifier.name} #{run.number}",
+            labels=[LabelData(key=f"class-{i}", name=n) for i, n in enumerate(names)],
+            user=run.user,
+            owner=run.user,
+        )
+        previous = (
+            ModelVersion.objects.filter(pk=classifier.active_version_id)
+            .values_list("confidence_threshold", flat=True)
+            .first()
+        )
+        version = registry.model_version_create_ready(
+            name=classifier.name,
+            version=run.number,
+            label_set=label_set,
+            keras=keras_bytes,
+            onnx=onnx_bytes,
+            source=ModelVersion.Source.TRAINING,
+            input_size=backbone.input_size,
+            preprocessing={**backbone.preprocessing, "output": "probabilities"},
+            base_version=backbone,
+            owner=run.user,
+            metrics={"accuracy": metrics["accuracy"], "epochs": metrics["epochs"]},
+        )
+        if previous is not None:
+            ModelVersion.objects.filter(pk=version.pk).update(confidence_threshold=previous)
+        TrainingRun.objects.filter(pk=run.pk).update(
+            status=TrainingRun.Status.SUCCEEDED,
+            phase=TrainingRun.Phase.DONE,
+            percent=100,
+            metrics=metrics,
+            model_version=version,
+            finished_at=timezone.now(),
+            lease_expires_at=None,
+        )
+        Classifier.objects.filter(pk=classifier.pk).update(active_version=version)
