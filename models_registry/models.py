@@ -25,6 +25,30 @@ def _onnx_upload_to(instance: "ModelVersion", filename: str) -> str:
     return f"models/{uuid.uuid4().hex}/model.onnx"
 
 
+def _owner_field() -> models.ForeignKey:
+    """Set for a user's own classifier (and its classes): private to that user,
+    deleted with the account. Empty: shared."""
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("owner"),
+    )
+
+
+def _created_by_field() -> models.ForeignKey:
+    return models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("created by"),
+    )
+
+
 class LabelSet(TimeStampedModel):
     """An ordered list of classes. A new upload under the same name is a new version."""
 
@@ -41,23 +65,8 @@ class LabelSet(TimeStampedModel):
         related_name="groupings",
         verbose_name=_("grouping of"),
     )
-    # The classes of a user's own classifier are that user's data.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("owner"),
-    )
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    owner = _owner_field()
+    created_by = _created_by_field()
 
     class Meta:
         verbose_name = _("label set")
@@ -166,15 +175,7 @@ class ModelVersion(TimeStampedModel):
         related_name="derived_versions",
         verbose_name=_("base version"),
     )
-    # A user's own classifier: usable by that user only. Public when empty.
-    owner = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.CASCADE,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("owner"),
-    )
+    owner = _owner_field()
     # Below this top probability the answer is "none of these" (a serving
     # setting the owner may tune; the weights themselves never change).
     confidence_threshold = models.FloatField(
@@ -184,14 +185,7 @@ class ModelVersion(TimeStampedModel):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
     )
 
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL,
-        on_delete=models.SET_NULL,
-        null=True,
-        blank=True,
-        related_name="+",
-        verbose_name=_("created by"),
-    )
+    created_by = _created_by_field()
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
 
     class Meta:
