@@ -55,14 +55,11 @@ def classifier_list(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _detail_context(request: HttpRequest, classifier: Classifier) -> dict:
+def _detail_context(classifier: Classifier) -> dict:
     runs = list(selectors.run_list(classifier=classifier))
     active_version = classifier.active_version
-    version_run = (
-        next((r for r in runs if r.model_version_id == active_version.pk), None)
-        if (active_version)
-        else None
-    )
+    in_use = active_version.pk if active_version else None
+    version_run = next((r for r in runs if in_use and r.model_version_id == in_use), None)
     return {
         "classifier": classifier,
         "classes": selectors.class_list(classifier=classifier),
@@ -80,7 +77,7 @@ def _detail_context(request: HttpRequest, classifier: Classifier) -> dict:
 @login_required
 def classifier_detail(request: HttpRequest, classifier_id: int) -> HttpResponse:
     classifier = _classifier_or_404(request, classifier_id)
-    return render(request, "training/classifier_detail.html", _detail_context(request, classifier))
+    return render(request, "training/classifier_detail.html", _detail_context(classifier))
 
 
 def _act(request: HttpRequest, classifier: Classifier, action, success: str | None = None):
