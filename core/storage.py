@@ -55,15 +55,15 @@ def storage_errors():
                 status=507,
             ) from error
         logger.exception("storage failed")
-        raise ApplicationError(
-            _("Files cannot be stored right now, so nothing was saved. Please try again later."),
-            code="storage_unavailable",
-            status=503,
-        ) from error
+        raise _unavailable() from error
     except _remote_storage_errors() as error:
         logger.exception("object storage failed")
-        raise ApplicationError(
-            _("Files cannot be stored right now, so nothing was saved. Please try again later."),
-            code="storage_unavailable",
-            status=503,
-        ) from error
+        raise _unavailable() from error
+
+
+def _unavailable() -> ApplicationError:
+    return ApplicationError(
+        _("Files cannot be stored right now, so nothing was saved. Please try again later."),
+        code="storage_unavailable",
+        status=503,
+    )

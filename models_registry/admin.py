@@ -17,6 +17,7 @@ from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from core.admin import ReadOnlyAdmin
 from core.exceptions import ApplicationError
 from models_registry import selectors, services
 from models_registry.models import (
@@ -112,20 +113,11 @@ class LabelSetAdmin(_ServiceAdmin):
 
 
 @admin.register(Label)
-class LabelAdmin(admin.ModelAdmin):
+class LabelAdmin(ReadOnlyAdmin):
     list_display = ["index", "key", "name", "label_set"]
     list_filter = ["label_set"]
     search_fields = ["key", "name"]
     list_select_related = ["label_set"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Model versions
@@ -314,19 +306,10 @@ class ModelAliasAdmin(_ServiceAdmin):
 
 
 @admin.register(AliasChange)
-class AliasChangeAdmin(admin.ModelAdmin):
+class AliasChangeAdmin(ReadOnlyAdmin):
     list_display = ["changed_at", "alias", "action", "from_version", "to_version", "changed_by"]
     list_filter = ["alias", "action"]
     list_select_related = ["alias", "from_version", "to_version", "changed_by"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 # Groupings: build a label set out of groups of another model's classes

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from django.conf import settings
-from django.core.files.base import File
+from django.core.files.base import ContentFile, File
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
@@ -321,6 +321,7 @@ def model_version_create_ready(
     owner: User | None = None,
     metrics: dict | None = None,
     notes: str = "",
+    confidence_threshold: float | None = None,
 ) -> ModelVersion:
     """Registers a model made and checked on the site (a trained classifier):
     both files are stored and the version is ready at once."""
@@ -339,10 +340,9 @@ def model_version_create_ready(
         created_by=owner,
         metrics=metrics or {},
         notes=notes,
+        confidence_threshold=confidence_threshold,
         validated_at=timezone.now(),
     )
-    from django.core.files.base import ContentFile
-
     version.file.save("model.keras", ContentFile(keras), save=False)
     version.onnx_file.save("model.onnx", ContentFile(onnx), save=False)
     try:

@@ -64,6 +64,13 @@ class LabelListApi(generics.ListAPIView):
         return selectors.label_list_for_set(label_set=label_set).prefetch_related("members")
 
 
+def _versions_visible_to(user):
+    """Staff see every version in any status; others the ready shared ones and their own."""
+    return selectors.model_version_list(
+        include_unready=user.is_staff, include_private=user.is_staff, user=user
+    ).prefetch_related("aliases")
+
+
 class ModelVersionListApi(generics.ListAPIView):
     """Ready model versions (staff see every status); staff upload (POST) -> 202."""
 
@@ -76,12 +83,7 @@ class ModelVersionListApi(generics.ListAPIView):
         return s.ModelVersionSerializer
 
     def get_queryset(self):
-        versions = selectors.model_version_list(
-            include_unready=self.request.user.is_staff,
-            include_private=self.request.user.is_staff,
-            user=self.request.user,
-        )
-        return versions.prefetch_related("aliases")
+        return _versions_visible_to(self.request.user)
 
     @extend_schema(
         request=s.ModelVersionUploadSerializer, responses={202: s.ModelVersionSerializer}
@@ -109,12 +111,7 @@ class ModelVersionDetailApi(generics.RetrieveAPIView):
     serializer_class = s.ModelVersionSerializer
 
     def get_queryset(self):
-        versions = selectors.model_version_list(
-            include_unready=self.request.user.is_staff,
-            include_private=self.request.user.is_staff,
-            user=self.request.user,
-        )
-        return versions.prefetch_related("aliases")
+        return _versions_visible_to(self.request.user)
 
 
 class ModelAliasListApi(generics.ListAPIView):

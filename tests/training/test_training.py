@@ -64,6 +64,7 @@ def test_examples_are_embedded_once_and_retraining_makes_the_next_version(
 ):
     classifier, first = trained
     assert not Example.objects.filter(embedding__isnull=True).exists()
+    services.classifier_set_threshold(classifier=classifier, threshold=0.4)
     services.examples_add(
         classifier=classifier,
         uploads_by_class={"grava": [Upload("new.jpg", crops("gravel.png", 1, seed=55)[0])]},
@@ -75,6 +76,7 @@ def test_examples_are_embedded_once_and_retraining_makes_the_next_version(
     assert created and second.status == "succeeded" and second.number == 2
     assert second.model_version.version == 2
     assert classifier.active_version == second.model_version
+    assert second.model_version.confidence_threshold == 0.4  # the owner's setting carries over
     assert second.metrics["train_examples"] + second.metrics["validation_examples"] == 25
 
     # Switch back to the first version; an unknown one is refused.

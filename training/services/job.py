@@ -205,14 +205,14 @@ def _train(run: TrainingRun, report) -> None:
         onnx_bytes = engine.classifier_onnx(handle.read(), head.kernel, head.bias)
     with backbone.file.open("rb") as handle:
         keras_bytes = engine.classifier_keras(handle.read(), head.kernel, head.bias)
-    _check_export(run, backbone, onnx_bytes, head, val_idx, ids)
+    _check_export(backbone, onnx_bytes, head, [int(ids[i]) for i in val_idx[:2]], features)
     timer.lap("exporting")
     metrics["seconds"] = timer.seconds
     report(TrainingRun.Phase.EXPORTING, 98)
     _register(run, backbone, names, keras_bytes, onnx_bytes, metrics)
 
 
-def _check_export(run, backbone, onnx_bytes, head, val_idx, ids) -> None:
+def _check_export(backbone, onnx_bytes, head, example_ids, features) -> None:
     """The exported file must answer like the head did on the same images."""
     import numpy as np
 
@@ -220,14 +220,11 @@ def _check_export(run, backbone, onnx_bytes, head, val_idx, ids) -> None:
     from training import engine
 
     spec = Preprocessing.from_spec(backbone.preprocessing, size=backbone.input_size)
-    probe = Example.objects.filter(pk__in=[int(ids[i]) for i in val_idx[:2]])
     tensors, expected = [], []
-    for example in probe:
+    for example in Example.objects.filter(pk__in=example_ids):
         with example.file.open("rb") as handle:
             tensors.append(image_to_tensor(handle.read(), spec))
-        vector = engine.from_bytes(
-            Example.objects.values_list("embedding", flat=True).get(pk=example.pk)
-        )[0]
+        vector = features[example.pk][0]  # the image itself, not its mirror
         expected.append(engine.predict(vector[None, :], head.kernel, head.bias)[0])
     difference = engine.max_difference(onnx_bytes, np.concatenate(tensors), np.stack(expected))
     if not difference < 1e-3:
@@ -269,9 +266,8 @@ def _register(run, backbone, names, keras_bytes, onnx_bytes, metrics) -> None:
             base_version=backbone,
             owner=run.user,
             metrics={"accuracy": metrics["accuracy"], "epochs": metrics["epochs"]},
+            confidence_threshold=previous,  # the owner's setting carries over
         )
-        if previous is not None:
-            ModelVersion.objects.filter(pk=version.pk).update(confidence_threshold=previous)
         TrainingRun.objects.filter(pk=run.pk).update(
             status=TrainingRun.Status.SUCCEEDED,
             phase=TrainingRun.Phase.DONE,
