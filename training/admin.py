@@ -3,6 +3,7 @@ users manage them on their own pages."""
 
 from django.contrib import admin
 
+from training import services
 from training.models import Classifier, ClassifierClass, TrainingRun
 
 
@@ -31,6 +32,15 @@ class ClassifierAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None) -> bool:
         return False
+
+    # Deleting goes through the service, so the versions, their files and the
+    # classifications made with them leave too.
+    def delete_model(self, request, obj) -> None:
+        services.classifier_delete(classifier=obj)
+
+    def delete_queryset(self, request, queryset) -> None:
+        for classifier in queryset:
+            services.classifier_delete(classifier=classifier)
 
 
 @admin.register(TrainingRun)

@@ -188,3 +188,17 @@ def test_every_form_on_the_classifier_page(trained, user, client):
     queued.refresh_from_db()
     assert queued.status == "cancelled"
     assert client.get("/classifiers/runs/999999/").status_code == 404
+
+
+def test_staff_deleting_a_classifier_takes_its_versions(trained, client):
+    from models_registry.models import ModelVersion
+    from tests.accounts.factories import UserFactory
+
+    classifier, run = trained
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    response = client.post(
+        "/admin/training/classifier/",
+        {"action": "delete_selected", "_selected_action": [classifier.pk], "post": "yes"},
+    )
+    assert response.status_code == 302
+    assert not ModelVersion.objects.filter(pk=run.model_version_id).exists()
