@@ -4,6 +4,7 @@ import pytest
 from django.urls import reverse
 
 from tests.accounts.factories import UserFactory
+from tests.browser.test_classify_browser import _signed_in_page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -12,21 +13,10 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 def test_admin_registry_pages(
     browser, live_server, client, imagenet_model, screenshot_dir, language
 ):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    context = browser.new_context(viewport={"width": 1280, "height": 800}, locale=language)
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            },
-            {"name": "django_language", "value": language, "url": live_server.url},
-        ]
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    page, errors = _signed_in_page(
+        browser, live_server, client, admin_user, {"width": 1280, "height": 800}, language
     )
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
     page.on("response", lambda r: r.status >= 400 and errors.append(f"{r.status} {r.url}"))
     pages = {
         "versions": reverse("admin:models_registry_modelversion_changelist"),
@@ -45,4 +35,4 @@ def test_admin_registry_pages(
     )
     assert expected in page.inner_text("select[name=action]")
     assert errors == []
-    context.close()
+    page.context.close()

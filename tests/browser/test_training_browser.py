@@ -106,21 +106,8 @@ def test_build_train_use_and_export_a_classifier(
 def test_an_admin_builds_a_grouping_and_a_user_classifies_with_it(
     browser, live_server, client, user, imagenet_model, tmp_path, screenshot_dir
 ):
-    client.force_login(UserFactory(is_staff=True, is_superuser=True))
-    context = browser.new_context(viewport=DESKTOP, locale="es")
-    context.add_cookies(
-        [
-            {
-                "name": "sessionid",
-                "value": client.cookies["sessionid"].value,
-                "url": live_server.url,
-            },
-            {"name": "django_language", "value": "es", "url": live_server.url},
-        ]
-    )
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda m: m.type == "error" and errors.append(m.text))
+    admin_user = UserFactory(is_staff=True, is_superuser=True)
+    page, errors = _signed_in_page(browser, live_server, client, admin_user, DESKTOP, "es")
     page.goto(live_server.url + reverse("admin:models_registry_grouping_add"))
     page.fill("#id_name", "Gatos o no")
     cats = {"tabby": "n02123045", "tiger cat": "n02123159", "Egyptian": "n02124075"}
@@ -148,7 +135,7 @@ def test_an_admin_builds_a_grouping_and_a_user_classifies_with_it(
     cat = grouping.label_set.labels.get(index=0)
     assert sorted(m.key for m in cat.members.all()) == sorted(cats.values())
     assert errors == []
-    context.close()
+    page.context.close()
 
     (tmp_path / "cat.png").write_bytes(photo("chelsea.png"))
     user_page, user_errors = _signed_in_page(browser, live_server, Client(), user, DESKTOP, "es")

@@ -12,7 +12,7 @@ from django.utils import timezone
 from classification import services
 from classification.models import BatchItem, BatchJob, Prediction
 from tests.classification.images import jpeg
-from tests.models_registry.test_worker import DB_BACKEND, start_worker, worker_env
+from tests.models_registry.test_worker import DB_BACKEND, start_worker, wait_until, worker_env
 
 
 def _job(user, version, count=3, size=(320, 240)) -> BatchJob:
@@ -69,15 +69,6 @@ def test_queued_jobs_that_waited_too_long_are_sent_again(user, imagenet_model, s
     assert DBTaskResult.objects.filter(status="READY").count() == 1
 
 
-def _wait(predicate, seconds=120):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
-
-
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("how", ["sigkill", "sigterm"])
 def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model, settings, how):
@@ -88,7 +79,9 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
 
     first = start_worker("batches", env=env)
     try:
-        assert _wait(lambda: BatchJob.objects.get(pk=job.pk).done >= 10), "the worker never started"
+        assert wait_until(lambda: BatchJob.objects.get(pk=job.pk).done >= 10), (
+            "the worker never started"
+        )
         first.send_signal(signal.SIGKILL if how == "sigkill" else signal.SIGTERM)
         first.wait(timeout=60)
     finally:
@@ -106,7 +99,7 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
 
     second = start_worker("batches", env=env)
     try:
-        assert _wait(lambda: BatchJob.objects.get(pk=job.pk).status == "succeeded"), (
+        assert wait_until(lambda: BatchJob.objects.get(pk=job.pk).status == "succeeded"), (
             second.stderr.read() if second.poll() is not None else "still running"
         )
     finally:

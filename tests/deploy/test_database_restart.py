@@ -19,7 +19,13 @@ from django.db import connection, connections
 from classification import services
 from classification.models import BatchItem, BatchJob, Prediction
 from tests.classification.images import jpeg
-from tests.models_registry.test_worker import DB_BACKEND, ROOT, start_worker, worker_env
+from tests.models_registry.test_worker import (
+    DB_BACKEND,
+    ROOT,
+    start_worker,
+    wait_until,
+    worker_env,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -43,15 +49,8 @@ def _get(url: str, token: str = "") -> tuple[int, str]:
 
 
 def _wait(predicate, seconds=120) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        try:
-            if predicate():
-                return True
-        except Exception:
-            connections.close_all()
-        time.sleep(0.2)
-    return False
+    # The database may still be coming back: reconnect and poll on.
+    return wait_until(predicate, seconds, recover=connections.close_all)
 
 
 @pytest.fixture

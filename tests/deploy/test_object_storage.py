@@ -12,7 +12,7 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from tests.conftest import photo
-from tests.models_registry.test_worker import DB_BACKEND, ROOT, worker_env
+from tests.models_registry.test_worker import DB_BACKEND, run_worker, worker_env
 
 BUCKET = "picsort-test"
 
@@ -146,23 +146,7 @@ def test_a_worker_process_reads_and_writes_the_same_bucket(
     assert response.status_code == 202
     assert len(s3("batches/")) == 3  # inputs wait in the bucket for a worker
 
-    env = {**worker_env(), **s3.env}
-    done = subprocess.run(
-        [
-            sys.executable,
-            "manage.py",
-            "db_worker",
-            "--batch",
-            "--no-startup-delay",
-            "--queue-name",
-            "batches",
-        ],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
+    done = run_worker("batches", env={**worker_env(), **s3.env})
     assert done.returncode == 0, done.stderr[-3000:]
     job = api_client.get(response.json()["url"]).json()
     assert job["status"] == "succeeded" and job["done"] == 3, (job, done.stderr[-2000:])

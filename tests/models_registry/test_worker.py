@@ -5,6 +5,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,9 @@ def worker_env() -> dict:
     }
 
 
-def run_worker(*queues: str, timeout: int = 300) -> subprocess.CompletedProcess:
+def run_worker(
+    *queues: str, timeout: int = 300, env: dict | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             sys.executable,
@@ -54,7 +57,7 @@ def run_worker(*queues: str, timeout: int = 300) -> subprocess.CompletedProcess:
             ",".join(queues),
         ],
         cwd=ROOT,
-        env=worker_env(),
+        env=env or worker_env(),
         capture_output=True,
         text=True,
         timeout=timeout,
@@ -84,6 +87,23 @@ def test_upload_is_validated_by_a_worker_process(tmp_path, settings):
     assert version.status == ModelVersion.Status.READY, (version.error, result.stderr[-3000:])
     assert version.onnx_file.open("rb").read()[:2]
     assert DBTaskResult.objects.get().status == "SUCCESSFUL"
+
+
+def wait_until(predicate, seconds: float = 120, recover=None) -> bool:
+    """Polls ``predicate`` until it holds or ``seconds`` pass. With ``recover``,
+    an exception in it calls ``recover`` (e.g. reconnect to a database that is
+    coming back) and polling goes on; without, the exception propagates."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        try:
+            if predicate():
+                return True
+        except Exception:
+            if recover is None:
+                raise
+            recover()
+        time.sleep(0.1)
+    return False
 
 
 def start_worker(*queues: str, env: dict | None = None) -> subprocess.Popen:

@@ -8,20 +8,21 @@ import time
 import pytest
 from django.core.management import call_command
 
-from tests.models_registry.test_worker import DB_BACKEND, run_worker, start_worker, worker_env
+from tests.models_registry.test_worker import (
+    DB_BACKEND,
+    run_worker,
+    start_worker,
+    wait_until,
+    worker_env,
+)
 from training import services
 from training.models import TrainingRun
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 
-def _wait(predicate, seconds=180):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.1)
-    return False
+def _wait(predicate) -> bool:
+    return wait_until(predicate, seconds=180)
 
 
 def _start(classifier, user, settings) -> TrainingRun:
