@@ -20,6 +20,13 @@ from training.forms import ClassAddForm, ClassifierCreateForm, RenameForm, Thres
 from training.models import Classifier
 
 
+def run_or_404(request: HttpRequest, run_id: int):
+    run = selectors.run_get_for_user(user=request.user, run_id=run_id)
+    if run is None:
+        raise Http404
+    return run
+
+
 def _classifier_or_404(request: HttpRequest, classifier_id: int) -> Classifier:
     classifier = selectors.classifier_get_for_user(user=request.user, classifier_id=classifier_id)
     if classifier is None:
@@ -167,15 +174,14 @@ def examples_upload(request: HttpRequest, classifier_id: int) -> HttpResponse:
     def add():
         raise_if_upload_too_large(request)
         archive = request.FILES.get("archive")
-        if archive is not None:
-            by_class = services.examples_from_zip(classifier=classifier, data=archive.read())
-        else:
-            by_class = {
-                request.POST.get("class", ""): [
-                    Upload(name=f.name or "image", data=f.read())
-                    for f in request.FILES.getlist("file")
-                ]
-            }
+        by_class = services.examples_by_class(
+            classifier=classifier,
+            archive=archive.read() if archive else None,
+            class_name=request.POST.get("class", ""),
+            uploads=[
+                Upload(name=f.name or "image", data=f.read()) for f in request.FILES.getlist("file")
+            ],
+        )
         return services.examples_add(classifier=classifier, uploads_by_class=by_class)
 
     try:
@@ -242,9 +248,7 @@ def train(request: HttpRequest, classifier_id: int) -> HttpResponse:
 
 @login_required
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = selectors.run_get_for_user(user=request.user, run_id=run_id)
-    if run is None:
-        raise Http404
+    run = run_or_404(request, run_id)
     names = run.snapshot.get("names", [])
     cell = _cell(request, len(names))
     context = {
@@ -319,9 +323,7 @@ def _matrix(run, names: list[str], cell) -> dict | None:
 @require_POST
 @login_required
 def run_cancel(request: HttpRequest, run_id: int) -> HttpResponse:
-    run = selectors.run_get_for_user(user=request.user, run_id=run_id)
-    if run is None:
-        raise Http404
+    run = run_or_404(request, run_id)
     services.training_cancel(run=run)
     messages.info(request, _("The training is being cancelled."))
     return redirect("training:run", run.pk)

@@ -39,6 +39,14 @@ class ClassifierClassSerializer(serializers.Serializer):
     few = serializers.BooleanField(help_text=_("Fewer than 5 examples: add more."))
 
 
+def class_rows(classifier: Classifier) -> list[dict]:
+    """Each class with its example count, as the API shows it."""
+    return [
+        {k: row[k] for k in ("id", "name", "examples", "few")}
+        for row in selectors.class_list(classifier=classifier)
+    ]
+
+
 class ClassifierSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     classes = serializers.SerializerMethodField()
@@ -82,10 +90,7 @@ class ClassifierSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ClassifierClassSerializer(many=True))
     def get_classes(self, obj) -> list[dict]:
-        return [
-            {k: row[k] for k in ("id", "name", "examples", "few")}
-            for row in selectors.class_list(classifier=obj)
-        ]
+        return class_rows(obj)
 
     def get_model(self, obj) -> int | None:
         return obj.active_version_id

@@ -13,7 +13,7 @@ from core.uploads import Upload
 from core.uploads import read_data_within_limits as read_body
 from training import selectors, services
 from training.api import serializers as s
-from training.views import EXPORT_KINDS, export_response
+from training.views import EXPORT_KINDS, export_response, run_or_404
 
 
 def _classifier(request, pk: int):
@@ -92,21 +92,15 @@ class ExamplesApi(APIView):
         data = read_body(request)
         payload = s.ExamplesUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
-        by_class: dict[str, list] = {}
-        if archive := request.FILES.get("archive"):
-            by_class = services.examples_from_zip(classifier=classifier, data=archive.read())
-        files = request.FILES.getlist("file")
-        if files:
-            name = payload.validated_data.get("class_name", "")
-            by_class.setdefault(name, [])
-            by_class[name] += [Upload(name=f.name or "image", data=f.read()) for f in files]
+        archive = request.FILES.get("archive")
+        by_class = services.examples_by_class(
+            classifier=classifier,
+            archive=archive.read() if archive else None,
+            class_name=payload.validated_data.get("class_name", ""),
+            uploads=[Upload(f.name or "image", f.read()) for f in request.FILES.getlist("file")],
+        )
         added = services.examples_add(classifier=classifier, uploads_by_class=by_class)
-        body = {
-            "added": added,
-            "classes": s.ClassifierSerializer(classifier, context={"request": request}).data[
-                "classes"
-            ],
-        }
+        body = {"added": added, "classes": s.class_rows(classifier)}
         return Response(body, status=status.HTTP_201_CREATED)
 
 
@@ -142,19 +136,13 @@ class TrainingRunDetailApi(generics.RetrieveAPIView):
     serializer_class = s.TrainingRunSerializer
 
     def get_object(self):
-        run = selectors.run_get_for_user(user=self.request.user, run_id=self.kwargs["pk"])
-        if run is None:
-            raise Http404
-        return run
+        return run_or_404(self.request, self.kwargs["pk"])
 
 
 class TrainingRunCancelApi(APIView):
     @extend_schema(request=None, responses={200: s.TrainingRunSerializer})
     def post(self, request, pk: int):
-        run = selectors.run_get_for_user(user=request.user, run_id=pk)
-        if run is None:
-            raise Http404
-        run = services.training_cancel(run=run)
+        run = services.training_cancel(run=run_or_404(request, pk))
         return Response(s.TrainingRunSerializer(run, context={"request": request}).data)
 
 

@@ -11,7 +11,12 @@ from training.services.classifiers import (  # noqa: F401
     classifier_set_threshold,
     classifier_use_version,
 )
-from training.services.examples import example_delete, examples_add, examples_from_zip  # noqa: F401
+from training.services.examples import (  # noqa: F401
+    example_delete,
+    examples_add,
+    examples_by_class,
+    examples_from_zip,
+)
 from training.services.job import training_run  # noqa: F401
 from training.services.runs import (  # noqa: F401
     training_cancel,

@@ -112,6 +112,22 @@ def examples_from_zip(*, classifier: Classifier, data: bytes) -> dict[str, list]
     return dict(by_class)
 
 
+def examples_by_class(
+    *,
+    classifier: Classifier,
+    archive: bytes | None = None,
+    class_name: str = "",
+    uploads: list | None = None,
+) -> dict[str, list]:
+    """What one upload request brings, by class: the folders of a zip, plus
+    files that all belong to ``class_name``."""
+    by_class = examples_from_zip(classifier=classifier, data=archive) if archive else {}
+    if uploads:
+        by_class.setdefault(class_name, [])
+        by_class[class_name] += uploads
+    return by_class
+
+
 def example_delete(*, classifier: Classifier, example_id: int) -> None:
     example = Example.objects.filter(classifier_class__classifier=classifier, pk=example_id).first()
     if example is None:
