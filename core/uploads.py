@@ -14,6 +14,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.images import open_image
 
 LIMIT_ATTRIBUTE = "upload_limit_exceeded"
 
@@ -212,8 +213,6 @@ def read_data_within_limits(request):
 def open_upload(upload: Upload, *, draft_size: int):
     """The upload as a decoded Pillow image, or an ApplicationError naming the
     file: too large (413), or not a usable image (the decoder's reason)."""
-    from core.images import open_image
-
     if len(upload.data) > settings.UPLOAD_MAX_FILE_BYTES:
         raise ApplicationError(
             _("“%(name)s” is larger than %(size)d MB.")
