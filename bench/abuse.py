@@ -24,6 +24,7 @@ Run it as root (clear_refs needs to write to other processes' /proc files).
 """
 
 import argparse
+import contextlib
 import io
 import json
 import os
@@ -189,10 +190,8 @@ def roles(root: int) -> dict[int, str]:
 
 def reset_peaks(pids) -> None:
     for pid in pids:
-        try:
+        with contextlib.suppress(OSError):
             Path(f"/proc/{pid}/clear_refs").write_text("5")
-        except OSError:
-            pass
 
 
 def peak_mb(pid: int) -> float | None:
@@ -208,10 +207,8 @@ def folder_bytes(path: Path) -> int:
     total = 0
     for folder, _dirs, files in os.walk(path):
         for name in files:
-            try:
+            with contextlib.suppress(OSError):
                 total += os.path.getsize(os.path.join(folder, name))
-            except OSError:
-                pass
     return total
 
 
@@ -380,7 +377,7 @@ def case_examples(client: Client, classifier_id: int, archive: bytes) -> list[st
 def case_pages_skip_limits(client: Client, page_client: Client, small_zip: bytes) -> list[str]:
     api_statuses = []
     for _attempt in range(200):
-        status, content_type, body = client.post_files(
+        status, _content_type, _body = client.post_files(
             "/api/v1/batches/", {"store": "false"}, [("archive", "few.zip", small_zip)]
         )
         api_statuses.append(status)
