@@ -11,9 +11,9 @@ from drf_spectacular.views import (
     SpectacularSwaggerSplitView,
 )
 
-from classification.health import readyz
-from classification.metrics import metrics
 from core.converters import IdConverter
+from core.health import readyz
+from core.metrics import metrics
 
 register_converter(IdConverter, "id")
 

@@ -127,7 +127,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # Middleware
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
-    "classification.metrics.RequestLatencyMiddleware",
+    "core.metrics.RequestLatencyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -1,0 +1,103 @@
+"""Prometheus metrics at /metrics, for the whole project.
+
+Request latency is measured in each process by ``RequestLatencyMiddleware``.
+Under gunicorn, ``config/gunicorn.py`` gives every worker one fresh
+``PROMETHEUS_MULTIPROC_DIR``; the workers write their numbers there and any of
+them answers a scrape with the sum over all (a dead worker's counts stay).
+Counts that live in the database are read at scrape time by collectors: the
+task queue here, and the apps' own jobs, registered with
+``core.jobs.register_metrics`` from their ``AppConfig.ready``.
+
+The endpoint answers only to ``Authorization: Bearer <DJANGO_METRICS_TOKEN>``
+(or to staff); without a configured token it does not exist (404).
+"""
+
+import hmac
+import os
+import time
+
+from django.conf import settings
+from django.db.models import Count, Min
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily
+
+from core.jobs import metric_collectors
+
+REQUEST_LATENCY = Histogram(
+    "picsort_http_request_duration_seconds",
+    "Time to answer an HTTP request, by view and method.",
+    ["view", "method", "status"],
+    buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class TaskQueueCollector:
+    """Depth and age of the database task queue, read at each scrape."""
+
+    def collect(self):
+        from django_tasks_db.models import DBTaskResult
+
+        now = timezone.now()
+        depth = GaugeMetricFamily(
+            "picsort_task_queue_depth", "Tasks waiting, by queue.", labels=["queue"]
+        )
+        age = GaugeMetricFamily(
+            "picsort_task_queue_oldest_seconds", "Age of the oldest waiting task.", labels=["queue"]
+        )
+        waiting = DBTaskResult.objects.filter(status="READY").values("queue_name")
+        for row in waiting.annotate(n=Count("id"), oldest=Min("enqueued_at")):
+            depth.add_metric([row["queue_name"]], row["n"])
+            age.add_metric([row["queue_name"]], (now - row["oldest"]).total_seconds())
+        yield depth
+        yield age
+
+
+def _registry() -> CollectorRegistry:
+    registry = CollectorRegistry()
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus_client's own switch
+        multiprocess.MultiProcessCollector(registry)
+    else:
+        registry.register(REQUEST_LATENCY)
+    registry.register(TaskQueueCollector())
+    for collector in metric_collectors():
+        registry.register(collector)
+    return registry
+
+
+def _allowed(request: HttpRequest) -> bool:
+    token = settings.METRICS_TOKEN
+    header = request.headers.get("Authorization", "")
+    if token and hmac.compare_digest(header.encode(), f"Bearer {token}".encode()):
+        return True
+    return bool(token) and request.user.is_authenticated and request.user.is_staff
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    if not _allowed(request):
+        raise Http404
+    return HttpResponse(generate_latest(_registry()), content_type=CONTENT_TYPE_LATEST)
+
+
+class RequestLatencyMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        response = self.get_response(request)
+        match = getattr(request, "resolver_match", None)
+        view = match.view_name if match and match.view_name else "unmatched"
+        REQUEST_LATENCY.labels(view, request.method, str(response.status_code)).observe(
+            time.perf_counter() - started
+        )
+        return response
