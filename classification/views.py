@@ -1,6 +1,5 @@
 """Pages: classify, history, batches. Thin: every write calls a service."""
 
-import csv
 import json
 
 from django.contrib import messages
@@ -15,6 +14,7 @@ from django.views.decorators.http import require_POST
 from classification import selectors, services
 from classification.forms import ClassifierChoiceForm, HistoryFilterForm
 from classification.models import Image
+from core.csv_export import csv_stream
 from core.exceptions import ApplicationError
 from core.uploads import raise_if_upload_too_large, with_upload_limits
 
@@ -118,30 +118,24 @@ def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
 
 
 def _csv_rows(records):
-    class Echo:
-        def write(self, value):
-            return value
-
-    writer = csv.writer(Echo())
-    yield "\ufeff"  # so spreadsheet programs read UTF-8
-    yield writer.writerow(
-        ["id", "file", "created_at", "model", "label_set", "rank", "key", "name", "probability"]
+    header = ["id", "file", "created_at", "model", "label_set"]
+    header += ["rank", "key", "name", "probability"]
+    rows = (
+        [
+            record["id"],
+            record["file"],
+            record["created_at"],
+            record["model"],
+            record["label_set"],
+            rank,
+            item["key"],
+            item["name"],
+            f"{item['probability']:.6f}",
+        ]
+        for record in records
+        for rank, item in enumerate(record["classes"], start=1)
     )
-    for record in records:
-        for rank, item in enumerate(record["classes"], start=1):
-            yield writer.writerow(
-                [
-                    record["id"],
-                    record["file"],
-                    record["created_at"],
-                    record["model"],
-                    record["label_set"],
-                    rank,
-                    item["key"],
-                    item["name"],
-                    f"{item['probability']:.6f}",
-                ]
-            )
+    return csv_stream(header, rows)
 
 
 @login_required
