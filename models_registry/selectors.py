@@ -70,17 +70,14 @@ def grouping_matrix(*, label_set: LabelSet) -> np.ndarray:
     return matrix
 
 
-def model_version_list(
-    *, include_unready: bool = False, user=None, include_private: bool = False
-) -> QuerySet[ModelVersion]:
-    """Ready versions anyone may use, plus ``user``'s own classifiers (every
-    private one too for ``include_private``, which is for staff)."""
+def model_version_list(*, include_unready: bool = False, user=None) -> QuerySet[ModelVersion]:
+    """Ready versions anyone may use, plus ``user``'s own classifiers. A user's
+    classifiers are private: no one else sees them here, staff included (the
+    Django admin lists them for moderation)."""
     versions = ModelVersion.objects.select_related("label_set").order_by("name", "-version")
     if not include_unready:
         versions = versions.filter(status=ModelVersion.Status.READY)
-    if not include_private:
-        versions = versions.filter(Q(owner__isnull=True) | Q(owner_id=getattr(user, "pk", None)))
-    return versions
+    return versions.filter(Q(owner__isnull=True) | Q(owner_id=getattr(user, "pk", None)))
 
 
 def model_alias_list() -> QuerySet[ModelAlias]:

@@ -1,5 +1,6 @@
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
@@ -96,15 +97,25 @@ class ModelAliasSerializer(serializers.ModelSerializer):
 
 
 class AliasChangeSerializer(serializers.ModelSerializer):
-    # str() of the related rows; the first move has no "from", and a deleted
-    # account leaves no "changed_by".
+    # str() of the related rows; the first move has no "from".
     from_version = serializers.CharField(read_only=True, allow_null=True)
     to_version = serializers.CharField(read_only=True)
-    changed_by = serializers.CharField(read_only=True, allow_null=True)
+    changed_by = serializers.SerializerMethodField(
+        help_text=_("Who moved the alias: shown to staff only; null for everyone else.")
+    )
 
     class Meta:
         model = AliasChange
         fields = ["action", "from_version", "to_version", "changed_by", "changed_at"]
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_changed_by(self, obj: AliasChange) -> str | None:
+        # A staff member's address is not for every signed-in user; a deleted
+        # account leaves none either.
+        request = self.context.get("request")
+        if obj.changed_by is None or request is None or not request.user.is_staff:
+            return None
+        return str(obj.changed_by)
 
 
 class AliasActivateSerializer(serializers.Serializer):

@@ -65,10 +65,11 @@ class LabelListApi(generics.ListAPIView):
 
 
 def _versions_visible_to(user):
-    """Staff see every version in any status; others the ready shared ones and their own."""
-    return selectors.model_version_list(
-        include_unready=user.is_staff, include_private=user.is_staff, user=user
-    ).prefetch_related("aliases")
+    """Shared versions (staff: in any status) and the user's own classifiers;
+    never another user's, even for staff."""
+    return selectors.model_version_list(include_unready=user.is_staff, user=user).prefetch_related(
+        "aliases"
+    )
 
 
 class ModelVersionListApi(generics.ListAPIView):
@@ -139,7 +140,7 @@ class ModelAliasDetailApi(APIView):
         alias = get_object_or_404(selectors.model_alias_list(), name=name)
         data = s.ModelAliasSerializer(alias).data
         data["history"] = s.AliasChangeSerializer(
-            selectors.alias_history(alias=alias)[:50], many=True
+            selectors.alias_history(alias=alias)[:50], many=True, context={"request": request}
         ).data
         return Response(data)
 
