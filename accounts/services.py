@@ -1,5 +1,7 @@
 from django.conf import settings
+from django.core.mail import EmailMessage
 from django.db import transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, User
@@ -41,6 +43,30 @@ def api_token_revoke(*, user: User, token_id: int) -> None:
     deleted, _rows = ApiToken.objects.filter(user=user, pk=token_id).delete()
     if not deleted:
         raise ApplicationError(_("That token does not exist."), code="not_found", status=404)
+
+
+def api_token_revoke_all(*, user: User) -> int:
+    """Revokes every token of ``user``; returns how many there were."""
+    _total, by_model = ApiToken.objects.filter(user=user).delete()
+    return by_model.get(ApiToken._meta.label, 0)
+
+
+def api_tokens_revoke_after_password_reset(*, user: User, profile_url: str) -> int:
+    """A forgotten password was reset: whoever knew the old one may have made
+    tokens with it, so every token goes, and the user is told by email (in the
+    language of the request) when there were any."""
+    count = api_token_revoke_all(user=user)
+    if count:
+        context = {"user": user, "count": count, "profile_url": profile_url}
+        subject = render_to_string("accounts/email/api_tokens_revoked_subject.txt", context)
+        body = render_to_string("accounts/email/api_tokens_revoked_message.txt", context)
+        EmailMessage(
+            settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
+            body.strip() + "\n",
+            settings.DEFAULT_FROM_EMAIL,
+            [user.email],
+        ).send()
+    return count
 
 
 @transaction.atomic

@@ -1,25 +1,32 @@
 from allauth.account.decorators import reauthentication_required
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.utils.translation import ngettext
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from accounts import selectors, services
 from accounts.forms import AccountDeleteForm, ApiTokenCreateForm, ProfileForm
 from core.exceptions import ApplicationError
 
+# A new token's key travels from the POST to the page that shows it in a signed,
+# short-lived cookie sent only to that page, so the server never stores it.
+NEW_KEY_COOKIE = "picsort_new_token"
+NEW_KEY_SALT = "accounts.new-token"
+NEW_KEY_MAX_AGE = 300
 
-def _profile_page(
-    request: HttpRequest, *, profile_form=None, token_form=None, new_key=None, status=200
-):
+
+def _profile_page(request: HttpRequest, *, profile_form=None, token_form=None, status=200):
     context = {
         "profile_form": profile_form or ProfileForm(initial={"name": request.user.name}),
         "token_form": token_form or ApiTokenCreateForm(),
         "tokens": selectors.api_token_list_for_user(user=request.user),
-        "new_key": new_key,
     }
     return render(request, "accounts/profile.html", context, status=status)
 
@@ -47,8 +54,35 @@ def token_create(request: HttpRequest) -> HttpResponse:
     except ApplicationError as error:
         form.add_error("name", error.message)
         return _profile_page(request, token_form=form, status=error.status)
-    # The key is shown once, in this response, and never stored in clear.
-    return _profile_page(request, new_key=key)
+    # POST/redirect/GET: reloading the page that shows the key creates nothing.
+    response = redirect("accounts:token_created")
+    response.status_code = 303
+    response.set_signed_cookie(
+        NEW_KEY_COOKIE,
+        key,
+        salt=NEW_KEY_SALT,
+        max_age=NEW_KEY_MAX_AGE,
+        path=reverse("accounts:token_created"),
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Strict",
+    )
+    return response
+
+
+@login_required
+@never_cache
+def token_created(request: HttpRequest) -> HttpResponse:
+    """Shows a new token's key once; never cached, and the cookie that carried
+    the key is deleted, so a reload or the back button shows it no more."""
+    key = request.get_signed_cookie(
+        NEW_KEY_COOKIE, default=None, salt=NEW_KEY_SALT, max_age=NEW_KEY_MAX_AGE
+    )
+    token = selectors.api_token_for_key(user=request.user, key=key) if key else None
+    context = {"token": token, "new_key": key if token else None}
+    response = render(request, "accounts/token_created.html", context)
+    response.delete_cookie(NEW_KEY_COOKIE, path=reverse("accounts:token_created"))
+    return response
 
 
 @login_required
@@ -60,6 +94,26 @@ def token_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
         messages.error(request, error.message)
         return redirect("accounts:profile")
     messages.success(request, _("The token was revoked. Programs using it can no longer sign in."))
+    return redirect("accounts:profile")
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def token_revoke_all(request: HttpRequest) -> HttpResponse:
+    """GET asks for confirmation; POST revokes every token of the user."""
+    if request.method != "POST":
+        count = selectors.api_token_list_for_user(user=request.user).count()
+        return render(request, "accounts/token_revoke_all.html", {"count": count})
+    count = services.api_token_revoke_all(user=request.user)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d token was revoked. Programs using it can no longer sign in.",
+            "%(count)d tokens were revoked. Programs using them can no longer sign in.",
+            count,
+        )
+        % {"count": count},
+    )
     return redirect("accounts:profile")
 
 

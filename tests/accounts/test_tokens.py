@@ -5,7 +5,7 @@ import re
 import pytest
 from django.urls import reverse
 
-from accounts import services
+from accounts import services, views
 from accounts.models import ApiToken
 from core.exceptions import ApplicationError
 
@@ -14,10 +14,78 @@ pytestmark = pytest.mark.django_db
 
 def _create_from_profile(client, name="laptop script") -> str:
     response = client.post(reverse("accounts:token_create"), {"name": name})
-    assert response.status_code == 200
-    match = re.search(r'data-testid="new-token">([^<]+)<', response.content.decode())
+    assert response.status_code == 303
+    assert response.url == reverse("accounts:token_created")
+    page = client.get(response.url)
+    match = re.search(r'data-testid="new-token">([^<]+)<', page.content.decode())
     assert match, "the new key is shown once on the page"
     return match.group(1)
+
+
+def test_the_key_is_shown_once_on_a_page_no_one_caches(client, user):
+    client.force_login(user)
+    response = client.post(reverse("accounts:token_create"), {"name": "ci"})
+    cookie = response.cookies[views.NEW_KEY_COOKIE]
+    assert cookie["path"] == reverse("accounts:token_created") and cookie["httponly"]
+    assert cookie["samesite"] == "Strict" and int(cookie["max-age"]) <= 300
+
+    page = client.get(response.url)
+    key = re.search(r'data-testid="new-token">([^<]+)<', page.content.decode()).group(1)
+    assert ApiToken.objects.get(user=user).key_digest == ApiToken.digest(key)
+    assert "no-store" in page["Cache-Control"]
+    assert page.cookies[views.NEW_KEY_COOKIE].value == ""  # deleted
+
+    reloaded = client.get(response.url)
+    assert reloaded.status_code == 200 and "no-store" in reloaded["Cache-Control"]
+    assert key not in reloaded.content.decode()
+    assert 'data-testid="no-token"' in reloaded.content.decode()
+    assert ApiToken.objects.filter(user=user).count() == 1
+
+
+def test_the_key_page_shows_only_the_signed_in_users_own_key(client, user, other_user):
+    client.force_login(other_user)
+    response = client.post(reverse("accounts:token_create"), {"name": "theirs"})
+    stolen = response.cookies[views.NEW_KEY_COOKIE].value
+    client.force_login(user)
+    client.cookies[views.NEW_KEY_COOKIE] = stolen
+    page = client.get(reverse("accounts:token_created")).content.decode()
+    assert 'data-testid="new-token"' not in page and 'data-testid="no-token"' in page
+
+    client.cookies[views.NEW_KEY_COOKIE] = "pst_forged"  # not signed by the site
+    page = client.get(reverse("accounts:token_created")).content.decode()
+    assert 'data-testid="no-token"' in page
+
+
+def test_revoke_all_asks_first_then_revokes_only_the_users_tokens(
+    client, api_client, user, other_user
+):
+    _one, key = services.api_token_create(user=user, name="one")
+    services.api_token_create(user=user, name="two")
+    services.api_token_create(user=other_user, name="theirs")
+    client.force_login(user)
+    assert (
+        reverse("accounts:token_revoke_all")
+        in client.get(reverse("accounts:profile")).content.decode()
+    )
+
+    confirm = client.get(reverse("accounts:token_revoke_all"))
+    assert "This revokes 2 API tokens" in confirm.content.decode()
+    assert ApiToken.objects.filter(user=user).count() == 2  # a GET revokes nothing
+
+    response = client.post(reverse("accounts:token_revoke_all"), follow=True)
+    assert "2 tokens were revoked" in response.content.decode()
+    assert not ApiToken.objects.filter(user=user).exists()
+    assert ApiToken.objects.filter(user=other_user).count() == 1
+    assert api_client.get("/api/v1/me/", HTTP_AUTHORIZATION=f"Bearer {key}").status_code == 401
+
+
+def test_revoke_all_in_spanish(client, user):
+    services.api_token_create(user=user, name="uno")
+    client.force_login(user)
+    response = client.post(
+        reverse("accounts:token_revoke_all"), follow=True, HTTP_ACCEPT_LANGUAGE="es"
+    )
+    assert "Se revocó 1 token" in response.content.decode()
 
 
 def test_token_created_on_profile_authenticates_the_api(client, api_client, user):
@@ -107,6 +175,9 @@ def test_token_limit_and_blank_name(client, user, settings):
 
 
 def test_token_pages_need_login(client):
-    response = client.post(reverse("accounts:token_create"), {"name": "x"})
+    for url in (reverse("accounts:token_create"), reverse("accounts:token_revoke_all")):
+        response = client.post(url, {"name": "x"})
+        assert response.status_code == 302
+        assert response.url.startswith(reverse("account_login"))
+    response = client.get(reverse("accounts:token_created"))
     assert response.status_code == 302
-    assert response.url.startswith(reverse("account_login"))
