@@ -66,3 +66,33 @@ def test_training_runs_in_the_metrics(client, settings, user):
     assert 'picsort_training_runs{status="running"} 1.0' in text
     line = next(x for x in text.splitlines() if x.startswith("picsort_training_heartbeat_age"))
     assert 'worker="host:42"' in line and 4 <= float(line.split()[-1]) <= 7
+
+
+def test_users_own_classifiers_are_counted_without_their_names(client, settings, user):
+    from classification.models import Prediction
+    from models_registry.models import ModelVersion
+    from tests.models_registry.factories import LabelSetFactory
+
+    settings.METRICS_TOKEN = "s3cret-scrape"
+    label_set = LabelSetFactory(name="soils", owner=user)
+    version = ModelVersion.objects.create(
+        name="My secret soils",
+        label_set=label_set,
+        source=ModelVersion.Source.TRAINING,
+        status=ModelVersion.Status.READY,
+        sha256="0" * 64,
+        onnx_sha256="1" * 64,
+        owner=user,
+    )
+    for _ in range(2):
+        Prediction.objects.create(
+            user=user,
+            model_version=version,
+            label_set=label_set,
+            results=[],
+            top_key="cat",
+            top_probability=0.9,
+        )
+    text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape").content.decode()
+    assert "My secret soils" not in text
+    assert 'picsort_predictions{model="users\' own classifiers"} 2.0' in text
