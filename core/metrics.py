@@ -53,10 +53,15 @@ class TaskQueueCollector:
         age = GaugeMetricFamily(
             "picsort_task_queue_oldest_seconds", "Age of the oldest waiting task.", labels=["queue"]
         )
+        # Every queue, empty ones at 0: the worker autoscalers read this series
+        # and hold still (rather than scale down) while it is missing.
+        counts = dict.fromkeys(settings.TASKS["default"].get("QUEUES", []), 0)
         waiting = DBTaskResult.objects.filter(status="READY").values("queue_name")
         for row in waiting.annotate(n=Count("id"), oldest=Min("enqueued_at")):
-            depth.add_metric([row["queue_name"]], row["n"])
+            counts[row["queue_name"]] = row["n"]
             age.add_metric([row["queue_name"]], (now - row["oldest"]).total_seconds())
+        for queue, count in counts.items():
+            depth.add_metric([queue], count)
         yield depth
         yield age
 

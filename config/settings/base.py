@@ -128,6 +128,7 @@ AUTH_PASSWORD_VALIDATORS = [
 # ------------------------------------------------------------------------------
 MIDDLEWARE = [
     "core.metrics.RequestLatencyMiddleware",
+    "core.probes.ProbeMiddleware",  # before host validation and the SSL redirect
     "django.middleware.security.SecurityMiddleware",
     "core.middleware.DatabaseUnavailableMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

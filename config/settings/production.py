@@ -1,27 +1,69 @@
 """Production: every secret comes from the environment, with no default."""
 
 from .base import *  # noqa: F403
-from .base import LOGGING, STORAGES, _database, _mailer, env
+from .base import LOGGING, REST_FRAMEWORK, STORAGES, _database, _mailer, env
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
-# Local names too, so health checks inside the container or pod reach /healthz.
-ALLOWED_HOSTS = [*env.list("DJANGO_ALLOWED_HOSTS"), "localhost", "127.0.0.1"]
+# Only the site's names: probes and scrapes by pod IP or 127.0.0.1 are answered
+# before host validation (core/probes.py).
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS")
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 DATABASES = {"default": _database(env("DATABASE_URL"), conn_max_age=60)}
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-CACHES = {"default": env.cache("DJANGO_CACHE_URL", default="dbcache://django_cache")}
+# The password may come on its own, verbatim, so it never has to be
+# percent-encoded into DATABASE_URL (compose builds the URL from parts).
+if database_password := env("DJANGO_DATABASE_PASSWORD", default=""):
+    DATABASES["default"]["PASSWORD"] = database_password
+
+
+def _cache(url: str) -> dict:
+    """DJANGO_CACHE_URL -> one CACHES entry. redis:// and rediss:// always mean
+    Django's own RedisCache (django-environ would pick django_redis whenever
+    that package happens to be installed); short socket timeouts, so a Redis
+    outage fails a request quickly instead of hanging a worker thread."""
+    scheme = url.partition("://")[0]
+    if scheme not in ("redis", "rediss"):
+        return env.cache_url_config(url)
+    config = env.cache_url_config(url, backend="django.core.cache.backends.redis.RedisCache")
+    options = config.setdefault("OPTIONS", {})
+    options.setdefault("socket_connect_timeout", 2)
+    options.setdefault("socket_timeout", 2)
+    return config
+
+
+# Rate limits and throttles live in the cache, so every process must share it:
+# Redis (compose and Kubernetes set it), else the database cache table.
+CACHES = {"default": _cache(env("DJANGO_CACHE_URL", default="dbcache://django_cache"))}
+
+# Client addresses behind our proxies
+# ------------------------------------------------------------------------------
+# How many proxies of ours stand in front of gunicorn, each appending the
+# address it saw to X-Forwarded-For (compose's nginx, or the ingress
+# controller: 1). Per-IP limits then key on the address the outermost of them
+# saw; with 0 they key on the connection's address. allauth (failed logins)
+# and DRF (anonymous throttle) read the same position.
+TRUSTED_PROXY_COUNT = env.int("DJANGO_TRUSTED_PROXY_COUNT", default=0)
+ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
+REST_FRAMEWORK = {**REST_FRAMEWORK, "NUM_PROXIES": TRUSTED_PROXY_COUNT}
 
 # Security
 # ------------------------------------------------------------------------------
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Probes and scrapes over plain http never reach the redirect (core/probes.py).
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # probes speak plain http inside the network
 SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 LANGUAGE_COOKIE_SECURE = True
 SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
-SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+# Both bind more than this site and are slow to undo (preload lists take
+# months): opt in once every subdomain of the domain serves https. Until then
+# Django's reminders about them (W005, W021) are silenced here on purpose.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=False)
+SILENCED_SYSTEM_CHECKS = [
+    *([] if SECURE_HSTS_INCLUDE_SUBDOMAINS else ["security.W005"]),
+    *([] if SECURE_HSTS_PRELOAD else ["security.W021"]),
+]
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https"
 
 # Static files: compressed, hashed names, served by whitenoise.
