@@ -1,5 +1,6 @@
-"""Validation and conversion of uploaded models, hostile files included.
-Every failure leaves the version ``failed`` with a reason, and nothing else changes."""
+"""Validation and conversion of uploaded models, hostile files included, each
+in the real sandbox child. Every failure leaves the version ``failed`` with a
+reason, and nothing else changes. The scan's many variants are in test_keras_scan."""
 
 import numpy as np
 import pytest
@@ -50,6 +51,7 @@ def test_a_good_model_becomes_ready_with_an_onnx_twin(tiny):
     assert len(version.onnx_sha256) == 64
     assert version.validated_at is not None
     assert version.attempts == 1
+    assert version.metrics["validation_peak_mb"] > 0  # measured in the sandbox
     # Delivering the task twice changes nothing.
     again = model_version_validate(version_id=version.pk)
     assert again.attempts == 1 and again.status == ModelVersion.Status.READY
@@ -74,50 +76,74 @@ def test_lambda_layer_is_refused_before_loading(model_dir):
     from keras import layers
 
     path = tiny_model(model_dir / "lambda.keras", extra_layer=layers.Lambda(lambda x: x * 2))
-    _assert_failed(_validate(path), "Lambda")
+    _assert_failed(_validate(path), "serialised Python code (“Lambda”")
 
 
-def _replace_layer_class(config, old, new, **extra):
-    for layer in config["config"]["layers"]:
+def _swap(model_config, old, **changes):
+    for layer in model_config["config"]["layers"]:
         if layer["class_name"] == old:
-            layer.update(class_name=new, **extra)
+            layer.update(changes)
             break
-    return config
+    return model_config
 
 
 @pytest.mark.parametrize(
-    ("change", "fragment"),
+    ("changes", "fragment"),
     [
-        (lambda c: _replace_layer_class(c, "Conv2D", "TFSMLayer"), "TFSMLayer"),
+        # The three bypasses from the hardening issue: "keras" + "layers.X".
         (
-            lambda c: _replace_layer_class(
-                c, "Conv2D", "Evil", module="evil_package", registered_name="evil>Evil"
-            ),
-            "only built-in Keras objects",
+            {
+                "module": "keras",
+                "class_name": "layers.ActivityRegularization",
+                "config": {"name": "dropout", "l1": 0.0, "l2": 0.0},
+            },
+            "keras.layers.ActivityRegularization",
         ),
         (
-            lambda c: _replace_layer_class(c, "Conv2D", "Conv2D", registered_name="MyPkg>Conv2D"),
-            "custom object",
+            {
+                "module": "keras",
+                "class_name": "layers.TFSMLayer",
+                "config": {"name": "dropout", "filepath": "/srv/saved", "call_endpoint": "serve"},
+            },
+            "keras.layers.TFSMLayer",
         ),
-        (lambda c: _replace_layer_class(c, "Conv2D", "StringLookup"), "is not allowed"),
         (
-            lambda c: {**c, "config": {**c["config"], "x": {"class_name": "__lambda__"}}},
-            "arbitrary code",
+            {
+                "module": "keras",
+                "class_name": "layers.IntegerLookup",
+                "config": {"name": "dropout", "vocabulary": "/etc/passwd"},
+            },
+            "keras.layers.IntegerLookup",
         ),
-        (lambda c: {"module": "keras.layers", "class_name": "Dense", "config": {}}, "not hold"),
     ],
-    ids=[
-        "tfsmlayer",
-        "foreign-module",
-        "custom-registered",
-        "not-allowlisted",
-        "lambda-fn",
-        "no-model",
+    ids=["activity-regularization", "tfsmlayer", "integer-lookup-vocabulary-file"],
+)
+def test_issue_bypasses_are_refused_by_the_scan(model_dir, changes, fragment):
+    from keras import layers
+
+    source = tiny_model(model_dir / "dropout.keras", extra_layer=layers.Dropout(0.1))
+    path = rewrite(
+        source, model_dir / "bypass.keras", config=lambda c: _swap(c, "Dropout", **changes)
+    )
+    version = _validate(path)
+    _assert_failed(version, fragment)
+    assert "not an allowed built-in Keras object" in version.error
+    assert version.progress == {"step": "failed"}
+
+
+@pytest.mark.parametrize(
+    ("limit", "value", "message"),
+    [
+        ("MODEL_VALIDATION_MEMORY_MB", 150, "used more than 150 MB of memory"),
+        ("MODEL_VALIDATION_CPU_SECONDS", 1, "used more than 1 second of processor time"),
+        ("MODEL_VALIDATION_TIMEOUT_SECONDS", 1, "took longer than 1 second"),
     ],
 )
-def test_hostile_configs_are_refused(tiny, model_dir, change, fragment):
-    path = rewrite(tiny, model_dir / "hostile.keras", config=change)
-    _assert_failed(_validate(path), fragment)
+def test_a_validation_over_its_limits_fails_with_a_clear_message(
+    tiny, settings, limit, value, message
+):
+    setattr(settings, limit, value)
+    _assert_failed(_validate(tiny), message)
 
 
 def test_garbage_weights_fail_to_load(tiny, model_dir):
