@@ -14,6 +14,7 @@ the ``.keras`` checks are one such entry, an ``.onnx`` gate can be another.
 """
 
 import contextlib
+import functools
 import json
 import logging
 import os
@@ -92,9 +93,11 @@ def sandbox_run(
         "args": args,
         "memory_mb": limits.memory_mb,
         "cpu_seconds": limits.cpu_seconds,
+        "parent": os.getpid(),
     }
-    with tempfile.TemporaryDirectory(prefix="sandbox-") as scratch:
-        child = subprocess.Popen(
+    with (
+        tempfile.TemporaryDirectory(prefix="sandbox-") as scratch,
+        subprocess.Popen(
             [sys.executable, "-s", "-P", "-m", "models_registry.sandbox_child"],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -102,14 +105,14 @@ def sandbox_run(
             cwd=scratch,
             env=_child_environment(scratch),
             start_new_session=True,
-        )
+        ) as child,
+    ):
         watch = _Watch(child, limits, progress, tick)
         try:
             watch.send(request)
             watch.follow()
         finally:
-            _kill(child)
-            child.wait()
+            _kill(child)  # whatever is left of its group; leaving the block waits for it
     return watch.outcome()
 
 
@@ -224,7 +227,7 @@ class _Watch:
         limits, code = self.limits, self.child.returncode
         final = self.final or {}
         if not self.isolated:
-            logger.warning("model sandbox: no network namespace here; only the in-process guard")
+            _warn_no_namespace()
         if self.killed_for == "timeout":
             raise SandboxFailed(
                 ngettext(
@@ -273,6 +276,14 @@ class _Watch:
                 reason="error",
             )
         raise SandboxFailed(_crashed(code), reason="crashed")
+
+
+@functools.cache
+def _warn_no_namespace() -> None:
+    logger.warning(
+        "model sandbox: this kernel refuses user namespaces, so the child keeps the "
+        "network namespace; only its in-process guard stops Python-level network use"
+    )
 
 
 def _translate(refusal: object) -> str:

@@ -5,15 +5,15 @@ one JSON request on its stdin::
 
     {"entry": "models_registry.keras_checks:validate_keras",
      "args": {...file paths and numbers...},
-     "memory_mb": 4096, "cpu_seconds": 900}
+     "memory_mb": 4096, "cpu_seconds": 900, "parent": <the worker's pid>}
 
 Before anything reads the uploaded file, the child confines itself: no core
 dumps, a CPU-time limit (the kernel stops it with SIGXCPU), a hard ceiling on
 its data segment (the parent also watches its resident memory), a fresh user
 and network namespace where the kernel allows one (then only a loopback that
 is down exists), and always an audit hook that refuses sockets, name lookups
-and new processes inside Python. Then it imports the entry and calls
-``entry(args, progress)``.
+and new processes inside Python. It also dies with the worker that started
+it. Then it imports the entry and calls ``entry(args, progress)``.
 
 It answers with JSON lines on its original stdout (libraries' prints go to
 stderr): ``{"isolated": bool}``, ``{"progress": step}``..., and one final
@@ -24,11 +24,13 @@ untranslated ``gettext_noop`` strings: the parent translates them.
 Only the standard library is imported before the confinement is in place.
 """
 
+import ctypes
 import errno
 import importlib
 import json
 import os
 import resource
+import signal
 import sys
 
 # Events refused inside the sandbox (Python-level; the namespace covers native code).
@@ -55,6 +57,7 @@ BLOCKED_EVENTS = frozenset(
     }
 )
 CPU_GRACE_SECONDS = 5
+PR_SET_PDEATHSIG = 1
 
 
 def gettext_noop(message: str) -> str:
@@ -81,7 +84,7 @@ def _guard(event: str, args: tuple) -> None:
         raise PermissionError(errno.EPERM, f"{event} is not allowed in the model sandbox")
 
 
-def confine(*, memory_mb: int, cpu_seconds: int) -> bool:
+def confine(*, memory_mb: int, cpu_seconds: int, parent: int) -> bool:
     """Limits, namespaces and the audit hook. True when the network namespace
     is in place. Must run while the process still has a single thread."""
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
@@ -93,8 +96,20 @@ def confine(*, memory_mb: int, cpu_seconds: int) -> bool:
         isolated = True
     except (AttributeError, OSError):
         isolated = False  # user namespaces unavailable: the audit hook still holds
+    _die_with(parent)  # after unshare, which would clear it
     sys.addaudithook(_guard)
     return isolated
+
+
+def _die_with(parent: int) -> None:
+    """The kernel kills this child if the worker that started it dies (Linux)."""
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+    except (OSError, AttributeError):
+        return
+    if os.getppid() != parent:  # it died before the line above
+        os._exit(1)
 
 
 def _lower(limit: int, soft: int, hard: int) -> None:
@@ -129,7 +144,11 @@ def _peak_memory_mb() -> int | None:
 
 def main() -> int:
     request = json.loads(sys.stdin.read())
-    isolated = confine(memory_mb=int(request["memory_mb"]), cpu_seconds=int(request["cpu_seconds"]))
+    isolated = confine(
+        memory_mb=int(request["memory_mb"]),
+        cpu_seconds=int(request["cpu_seconds"]),
+        parent=int(request["parent"]),
+    )
     answers = os.fdopen(os.dup(1), "w", buffering=1, encoding="utf-8")
     os.dup2(2, 1)  # whatever libraries print goes to stderr
 

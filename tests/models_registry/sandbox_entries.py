@@ -107,3 +107,11 @@ def write_to_stdout(args, progress):
     print("a library that prints to stdout")
     progress("printed")
     return {"ok": True}
+
+
+def tell_and_sleep(args, progress):
+    """Writes its pid where the test can read it, then waits to be killed."""
+    with open(args["pidfile"], "w") as handle:
+        handle.write(str(os.getpid()))
+    time.sleep(args["seconds"])
+    return {}

@@ -3,12 +3,18 @@
 The entries in ``sandbox_entries`` run inside the child exactly as the
 ``.keras`` checks do; none of these tests imports TensorFlow in the child."""
 
+import os
+import signal
 import socket
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from django.utils import translation
 
 from models_registry.sandbox import SandboxFailed, SandboxLimits, sandbox_run
+from tests.models_registry.test_worker import wait_until
 
 ENTRIES = "tests.models_registry.sandbox_entries"
 ROOMY = SandboxLimits(memory_mb=1024, cpu_seconds=60, timeout_seconds=60)
@@ -131,3 +137,40 @@ def test_tick_is_called_while_the_child_runs():
     ticks = []
     _run("sleep", {"seconds": 1.5}, tick=lambda: ticks.append(1))
     assert ticks
+
+
+def _gone(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "State:\tZ" in state  # dead, waiting for init to reap it
+
+
+def test_the_child_dies_with_the_worker_that_started_it(tmp_path):
+    """A worker killed mid-validation leaves no child running on its own."""
+    pidfile = tmp_path / "child.pid"
+    worker = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import django, os; os.environ['DJANGO_SETTINGS_MODULE'] = 'config.settings.test';"
+            "django.setup();"
+            "from models_registry.sandbox import SandboxLimits, sandbox_run;"
+            f"sandbox_run(entry='{ENTRIES}:tell_and_sleep',"
+            f" args={{'pidfile': '{pidfile}', 'seconds': 120}},"
+            " limits=SandboxLimits(memory_mb=1024, cpu_seconds=60, timeout_seconds=300))",
+        ],
+        cwd=Path(__file__).resolve().parents[2],
+        env={**os.environ},
+    )
+    try:
+        assert wait_until(lambda: pidfile.exists() and pidfile.read_text(), seconds=60)
+        child = int(pidfile.read_text())
+        assert not _gone(child)
+        worker.send_signal(signal.SIGKILL)
+        worker.wait()
+        assert wait_until(lambda: _gone(child), seconds=30)
+    finally:
+        worker.kill()
+        worker.wait()
