@@ -50,8 +50,8 @@ def nested_config(model_dir):
 
 @pytest.fixture
 def registered():
-    """A custom layer and initializer registered in this process, as a plugin
-    imported by the worker would register them; removed afterwards."""
+    """A custom layer, initializer and activation registered in this process, as
+    a plugin imported by the worker would register them; removed afterwards."""
     import keras
     from keras.src.saving import object_registration
 
@@ -64,8 +64,12 @@ def registered():
         def __call__(self, shape, dtype=None):
             return keras.ops.zeros(shape, dtype)
 
+    @keras.saving.register_keras_serializable(package="picsort_test")
+    def sneaky_act(x):
+        return x
+
     yield Sneaky
-    for name in ("picsort_test>Sneaky", "picsort_test>SneakyInit"):
+    for name in ("picsort_test>Sneaky", "picsort_test>SneakyInit", "picsort_test>sneaky_act"):
         cls = object_registration.GLOBAL_CUSTOM_OBJECTS.pop(name)
         object_registration.GLOBAL_CUSTOM_NAMES.pop(cls)
 
@@ -231,6 +235,12 @@ def test_a_registered_custom_object_is_refused_whatever_class_name_says(tiny_con
         tiny_config, config_changes={"kernel_initializer": "picsort_test>SneakyInit"}
     )
     assert CUSTOM in refusal(by_string)
+    # A custom activation, as Keras serialises a registered function.
+    act = keras.saving.serialize_keras_object(
+        keras.saving.get_registered_object("picsort_test>sneaky_act")
+    )
+    assert keras.activations.get(copy.deepcopy(act)).__name__ == "sneaky_act"
+    assert CUSTOM in refusal(edited(tiny_config, config_changes={"activation": act}))
 
 
 @pytest.mark.parametrize(
