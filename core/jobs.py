@@ -1,27 +1,150 @@
-"""Apps register the sweeps that recover their jobs (``jobs_sweep`` runs them
-all) and the metrics of their jobs (``/metrics`` reads them).
+"""The leased-job kernel, and what apps register with it.
 
-A sweep takes no arguments and returns counts (``{"requeued": 1, ...}``).
-Registering from ``AppConfig.ready`` keeps ``core`` free of app imports.
+Every kind of background job (batches, training runs, model validations...)
+is a ``core.models.LeasedJob`` row; the functions here claim, renew, release,
+finish and sweep any of them, so each app keeps only its own steps:
+
+    if not job_claim(job=job, worker=worker):       # queued, or its lease expired
+        return
+    while work_left():
+        ...
+        if not job_heartbeat(job=job, worker=worker, percent=p):
+            return                                    # the lease went to someone else
+    job_finish(job=job, worker=worker, status=Job.Status.SUCCEEDED)
+
+``jobs_sweep`` (``manage.py jobs_sweep``) recovers every LeasedJob model: an
+expired lease is queued again after a backoff, or given up; a queued job whose
+message was lost is sent again. Apps may also register their own sweeps and the
+metrics of their jobs from ``AppConfig.ready``, which keeps ``core`` free of
+app imports.
 """
 
+import os
+import threading
 from collections.abc import Callable
+from contextlib import contextmanager
+from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from django.db.models import F, Q
+from django.utils import timezone, translation
 
 _sweeps: dict[str, Callable[[], dict[str, int]]] = {}
 _metric_collectors: list = []
 
 
-def register_sweep(name: str, sweep: Callable[[], dict[str, int]]) -> None:
-    _sweeps[name] = sweep
+def worker_name() -> str:
+    """This process, as recorded on the jobs it holds."""
+    return f"{os.uname().nodename}:{os.getpid()}"
 
 
-def sweep_all() -> dict[str, int]:
-    counts = {}
-    for name, sweep in _sweeps.items():
-        counts.update({f"{name} {key}": value for key, value in sweep().items()})
-    return counts
+# The kernel
+# ------------------------------------------------------------------------------
+
+
+def job_claim(*, job, worker: str, extra: Q | None = None) -> bool:
+    """Takes the job's lease if it is queued, or running with an expired lease."""
+    now = timezone.now()
+    claimed = (
+        type(job)
+        .objects.filter(
+            Q(status=job.Status.QUEUED) | Q(status=job.Status.RUNNING, lease_expires_at__lt=now),
+            extra or Q(),
+            pk=job.pk,
+        )
+        .update(
+            status=job.Status.RUNNING,
+            worker=worker,
+            lease_expires_at=now + job.lease_length(),
+            attempts=F("attempts") + 1,
+            started_at=now,
+        )
+    )
+    if claimed:
+        job.refresh_from_db(fields=[*_LEASE_FIELDS, "started_at"])
+    return claimed == 1
+
+
+_LEASE_FIELDS = ["status", "worker", "lease_expires_at", "attempts"]
+
+
+def job_heartbeat(*, job, worker: str | None = None, **fields) -> bool:
+    """Renews the lease (and writes ``fields``, e.g. progress). False when the
+    job is no longer running under this worker: the caller must stop."""
+    running = type(job).objects.filter(pk=job.pk, status=job.Status.RUNNING)
+    if worker is not None:
+        running = running.filter(worker=worker)
+    return running.update(lease_expires_at=timezone.now() + job.lease_length(), **fields) == 1
+
+
+@contextmanager
+def lease_kept(*, job, worker: str):
+    """Renews the job's lease from a thread every third of its length while a
+    long step runs (a subprocess, say) that cannot call ``job_heartbeat``
+    itself. Yields an event that is set if the lease was lost meanwhile."""
+    lost, stop = threading.Event(), threading.Event()
+    every = max(0.5, job.lease_length().total_seconds() / 3)
+
+    def renew() -> None:
+        try:
+            while not stop.wait(every):
+                try:
+                    renewed = job_heartbeat(job=job, worker=worker)
+                except DatabaseError:
+                    continue  # the database is away for a moment: try again later
+                if not renewed:
+                    lost.set()
+                    return
+        finally:
+            connections.close_all()  # this thread's own connection
+
+    thread = threading.Thread(target=renew, name=f"lease-{job.pk}", daemon=True)
+    thread.start()
+    try:
+        yield lost
+    finally:
+        stop.set()
+        thread.join()
+
+
+def job_release(*, job, worker: str) -> bool:
+    """Hands a running job back to the queue (graceful stop); another worker
+    resumes it."""
+    with transaction.atomic():
+        released = (
+            type(job)
+            .objects.filter(pk=job.pk, worker=worker, status=job.Status.RUNNING)
+            .update(
+                status=job.Status.QUEUED,
+                worker="",
+                lease_expires_at=None,
+            )
+        )
+        if released:
+            transaction.on_commit(job.enqueue)
+    return released == 1
+
+
+def job_finish(*, job, status: str, worker: str | None = None, **fields) -> bool:
+    """Ends an active job once (by its worker, when given); True if this call
+    ended it. The job's ``on_finished`` runs after the commit."""
+    active = type(job).objects.filter(pk=job.pk, status__in=job.ACTIVE)
+    if worker is not None:
+        active = active.filter(worker=worker)
+    with transaction.atomic():
+        ended = active.update(
+            status=status, finished_at=timezone.now(), lease_expires_at=None, **fields
+        )
+        if ended:
+            transaction.on_commit(lambda: _finished(job))
+    return ended == 1
+
+
+def _finished(job) -> None:
+    job.refresh_from_db()
+    job.on_finished()
 
 
 def retry_delay(attempts: int) -> float:
@@ -36,12 +159,67 @@ def enqueue_later(task, *args, delay: float = 0) -> None:
     the backend can defer (the database queue can; the inline test backend runs
     at once)."""
     if delay and task.get_backend().supports_defer:
-        from datetime import timedelta
-
-        from django.utils import timezone
-
         task = task.using(run_after=timezone.now() + timedelta(seconds=delay))
     task.enqueue(*args)
+
+
+def jobs_sweep(*, job_class) -> dict[str, int]:
+    """Recovers one kind of job: expired leases are queued again after a backoff
+    or given up (``LeasedJob.give_up``); queued jobs that waited more than three
+    lease lengths are sent again (a lost queue message, or a worker that died
+    before claiming)."""
+    now = timezone.now()
+    counts = {"requeued": 0, "failed": 0, "resent": 0}
+    for job in job_class.objects.filter(status=job_class.Status.RUNNING, lease_expires_at__lt=now):
+        stale = job_class.objects.filter(
+            pk=job.pk, status=job.Status.RUNNING, lease_expires_at__lt=now
+        )
+        with translation.override(getattr(job, "language", None) or settings.LANGUAGE_CODE):
+            ending = job.give_up()
+        if ending is not None:
+            with transaction.atomic():
+                if stale.update(finished_at=now, lease_expires_at=None, **ending):
+                    transaction.on_commit(lambda job=job: _finished(job))
+                    counts["failed"] += 1
+            continue
+        with transaction.atomic():
+            if stale.update(status=job.Status.QUEUED, lease_expires_at=None, worker=""):
+                delay = retry_delay(job.attempts)
+                transaction.on_commit(lambda job=job, delay=delay: job.enqueue(delay=delay))
+                counts["requeued"] += 1
+    waited = now - 3 * job_class.lease_length()
+    for job in job_class.objects.filter(status=job_class.Status.QUEUED, updated_at__lt=waited):
+        job_class.objects.filter(pk=job.pk).update(updated_at=now)
+        job.enqueue()
+        counts["resent"] += 1
+    return counts
+
+
+def leased_job_models() -> list:
+    from core.models import LeasedJob
+
+    return [model for model in apps.get_models() if issubclass(model, LeasedJob)]
+
+
+# What apps register
+# ------------------------------------------------------------------------------
+
+
+def register_sweep(name: str, sweep: Callable[[], dict[str, int]]) -> None:
+    """An extra sweep, for recovery that is not a LeasedJob's (taking no
+    arguments and returning counts such as ``{"requeued": 1}``)."""
+    _sweeps[name] = sweep
+
+
+def sweep_all() -> dict[str, int]:
+    counts = {}
+    sweeps = {
+        model._meta.label_lower: (lambda m=model: jobs_sweep(job_class=m))
+        for model in leased_job_models()
+    }
+    for name, sweep in {**sweeps, **_sweeps}.items():
+        counts.update({f"{name} {key}": value for key, value in sweep().items()})
+    return counts
 
 
 def register_metrics(collector) -> None:

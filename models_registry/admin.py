@@ -9,7 +9,6 @@ write goes through ``services``.
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
@@ -234,14 +233,24 @@ class ModelVersionAdmin(_ServiceAdmin):
             request, gettext("“default” now points at %(v)s.") % {"v": queryset.get()}
         )
 
-    @admin.action(description=_("Validate the selected failed versions again"))
+    @admin.action(description=_("Validate the selected failed or stuck versions again"))
     def validate_again(self, request, queryset):
+        from models_registry.validation_jobs import model_version_revalidate
+
         for version in queryset:
             try:
-                with transaction.atomic():
-                    services.model_version_revalidate(version=version)
+                model_version_revalidate(version=version)
             except ApplicationError as error:
-                self.message_user(request, f"{version}: {error.message}", messages.ERROR)
+                self.message_user(
+                    request,
+                    gettext("%(version)s: %(reason)s")
+                    % {"version": version, "reason": error.message},
+                    messages.ERROR,
+                )
+            else:
+                self.message_user(
+                    request, gettext("%(version)s will be validated again.") % {"version": version}
+                )
 
 
 # Aliases

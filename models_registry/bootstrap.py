@@ -42,7 +42,7 @@ def imagenet_label_set_ensure() -> LabelSet:
 def pretrained_model_ensure(*, variant_key: str = "lite0", activate: bool = True) -> ModelVersion:
     """Converts, validates and registers the pretrained model unless a ready one
     exists; points the ``default`` alias at it when nothing else is active."""
-    from models_registry.validation import model_version_validate
+    from models_registry.validation_jobs import model_version_validate
 
     variant = VARIANTS[variant_key]
     variant.weights_path()  # fails early, before anything is written, if not installed

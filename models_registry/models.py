@@ -13,7 +13,7 @@ from django.db import models
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import LeasedJob, TimeStampedModel
 
 
 def _model_upload_to(instance: "ModelVersion", filename: str) -> str:
@@ -150,7 +150,6 @@ class ModelVersion(TimeStampedModel):
     )
     error = models.TextField(_("error"), blank=True)
     progress = models.JSONField(_("progress"), default=dict, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
 
     file = models.FileField(_("Keras file"), upload_to=_model_upload_to, max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
@@ -291,3 +290,69 @@ class Grouping(LabelSet):
         proxy = True
         verbose_name = _("grouped label set")
         verbose_name_plural = _("grouped label sets")
+
+
+class ModelValidation(LeasedJob):
+    """One validation of an uploaded model file, run by a models worker in a
+    sandboxed subprocess. A worker that dies leaves an expired lease: the sweep
+    runs it again (at most MODEL_VALIDATION_MAX_ATTEMPTS times), then the
+    version fails with the reason, never stays "validating" forever."""
+
+    lease_setting = "MODEL_VALIDATION_LEASE_SECONDS"
+    attempts_setting = "MODEL_VALIDATION_MAX_ATTEMPTS"
+
+    version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.CASCADE,
+        related_name="validations",
+        verbose_name=_("model version"),
+    )
+
+    class Meta:
+        verbose_name = _("model validation")
+        verbose_name_plural = _("model validations")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["version"],
+                condition=models.Q(status__in=["queued", "running"]),
+                name="one_active_validation_per_version",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.version} validation #{self.pk}"
+
+    def enqueue(self, *, delay: float = 0) -> None:
+        from core.jobs import enqueue_later
+        from models_registry.tasks import model_validation_task
+
+        enqueue_later(model_validation_task, self.pk, delay=delay)
+
+    def give_up(self) -> dict | None:
+        if self.attempts < self.max_attempts():
+            return None
+        from django.utils.translation import gettext
+
+        return {
+            "status": self.Status.FAILED,
+            "error": gettext(
+                "The validation stopped %(count)d times without finishing "
+                "(its worker was stopped, perhaps for using too much memory)."
+            )
+            % {"count": self.attempts},
+        }
+
+    def on_finished(self) -> None:
+        """A validation given up by the sweep fails its version with the reason
+        (unless another validation of it was started meanwhile)."""
+        if self.status != self.Status.FAILED:
+            return
+        if ModelValidation.objects.filter(
+            version_id=self.version_id, status__in=self.ACTIVE
+        ).exists():
+            return
+        ModelVersion.objects.filter(
+            pk=self.version_id,
+            status__in=[ModelVersion.Status.UPLOADED, ModelVersion.Status.VALIDATING],
+        ).update(status=ModelVersion.Status.FAILED, error=self.error, progress={"step": "failed"})

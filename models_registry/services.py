@@ -188,26 +188,9 @@ def model_version_upload(
             version.file.delete(save=False)  # no orphan file if the row fails
             raise
         if enqueue:
-            transaction.on_commit(lambda: model_version_enqueue_validation(version=version))
-    return version
+            from models_registry.validation_jobs import model_validation_start
 
-
-def model_version_enqueue_validation(*, version: ModelVersion) -> None:
-    from models_registry.tasks import model_version_validate_task
-
-    model_version_validate_task.enqueue(version.pk)
-
-
-def model_version_revalidate(*, version: ModelVersion) -> ModelVersion:
-    if version.status != ModelVersion.Status.FAILED:
-        raise ApplicationError(
-            _("Only a failed version can be validated again."), code="version_not_failed"
-        )
-    version.status = ModelVersion.Status.UPLOADED
-    version.error = ""
-    version.progress = {}
-    version.save(update_fields=["status", "error", "progress", "updated_at"])
-    transaction.on_commit(lambda: model_version_enqueue_validation(version=version))
+            model_validation_start(version=version)
     return version
 
 

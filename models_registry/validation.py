@@ -10,8 +10,6 @@ its shapes, makes a smoke prediction, exports it to ONNX and checks parity
 can any limit the child hits. TensorFlow never enters the worker process.
 """
 
-import hashlib
-import logging
 import math
 import tempfile
 from collections.abc import Callable
@@ -19,18 +17,14 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
-from django.core.files.base import ContentFile
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from models_registry import keras_checks
 from models_registry.keras_scan import read_config as _read_config  # noqa: F401 -- for callers
 from models_registry.keras_scan import scan_config  # noqa: F401 -- for callers
-from models_registry.models import ModelVersion
 from models_registry.sandbox import SandboxFailed, sandbox_run
-from models_registry.services import check_keras_archive, model_version_mark
-
-logger = logging.getLogger(__name__)
+from models_registry.services import check_keras_archive
 
 
 class ValidationFailed(Exception):
@@ -104,74 +98,3 @@ def _result(answer: dict, onnx_path: Path, *, peak_memory_mb: int | None) -> Res
     return Result(
         onnx=onnx_path.read_bytes(), input_size=input_size, output=output, metrics=metrics
     )
-
-
-def model_version_validate(*, version_id: int) -> ModelVersion:
-    """The worker's job: validate, convert, and mark the version ready or failed."""
-    version = ModelVersion.objects.select_related("label_set").get(pk=version_id)
-    if version.status in (ModelVersion.Status.READY, ModelVersion.Status.FAILED):
-        return version  # already done: a re-delivered task changes nothing
-    model_version_mark(
-        version=version,
-        status=ModelVersion.Status.VALIDATING,
-        attempts=version.attempts + 1,
-        progress={"step": "start"},
-    )
-
-    def progress(step: str) -> None:
-        ModelVersion.objects.filter(pk=version.pk).update(progress={"step": step})
-
-    num_labels = version.label_set.labels.count()
-    with tempfile.TemporaryDirectory(prefix="model-") as workdir:
-        local = Path(workdir) / "model.keras"
-        with version.file.open("rb") as source, open(local, "wb") as target:
-            digest = hashlib.sha256()
-            for chunk in iter(lambda: source.read(1024 * 1024), b""):
-                digest.update(chunk)
-                target.write(chunk)
-        try:
-            if digest.hexdigest() != version.sha256:
-                raise ValidationFailed(_("The stored file does not match its checksum."))
-            result = validate_and_convert(
-                keras_path=local, num_labels=num_labels, progress=progress
-            )
-        except ValidationFailed as error:
-            logger.info("model version %s failed validation: %s", version.pk, error)
-            return _fail(version, str(error))
-        except Exception as error:  # a bug or a resource limit: fail, never hang
-            logger.exception("model version %s: unexpected validation error", version.pk)
-            return _fail(
-                version,
-                _("An unexpected error stopped the validation (%(error)s).")
-                % {"error": type(error).__name__},
-            )
-
-    version.refresh_from_db()
-    version.onnx_file.save("model.onnx", ContentFile(result.onnx), save=False)
-    try:
-        model_version_mark(
-            version=version,
-            status=ModelVersion.Status.READY,
-            onnx_sha256=hashlib.sha256(result.onnx).hexdigest(),
-            input_size=result.input_size,
-            # A model ending in softmax answers probabilities: never softmax twice.
-            preprocessing={**version.preprocessing, "output": result.output},
-            metrics={**version.metrics, **result.metrics},
-            progress={"step": "done"},
-            error="",
-        )
-    except Exception:
-        version.onnx_file.delete(save=False)  # no orphan artefact
-        raise
-    return version
-
-
-def _fail(version: ModelVersion, reason: str) -> ModelVersion:
-    version.refresh_from_db()
-    model_version_mark(
-        version=version,
-        status=ModelVersion.Status.FAILED,
-        error=reason,
-        progress={"step": "failed"},
-    )
-    return version

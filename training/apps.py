@@ -7,10 +7,8 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Custom classifiers")
 
     def ready(self) -> None:
-        from core.jobs import register_metrics, register_sweep
+        from core.jobs import register_metrics
         from training import signals  # noqa: F401
         from training.metrics import TrainingCollector
-        from training.services import training_runs_sweep
 
-        register_sweep("training", training_runs_sweep)
         register_metrics(TrainingCollector())

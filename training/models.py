@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import LeasedJob, TimeStampedModel, UploadedArchive
 from models_registry.models import ModelVersion
 
 
@@ -96,13 +96,9 @@ class Example(models.Model):
         return self.original_name or str(self.pk)
 
 
-class TrainingRun(TimeStampedModel):
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        SUCCEEDED = "succeeded", _("finished")
-        FAILED = "failed", _("failed")
-        CANCELLED = "cancelled", _("cancelled")
+class TrainingRun(LeasedJob):
+    lease_setting = "TRAINING_LEASE_SECONDS"
+    attempts_setting = "TRAINING_MAX_ATTEMPTS"
 
     class Phase(models.TextChoices):
         WAITING = "waiting", _("waiting for a worker")
@@ -111,8 +107,6 @@ class TrainingRun(TimeStampedModel):
         EVALUATING = "evaluating", _("measuring")
         EXPORTING = "exporting", _("saving the model")
         DONE = "done", _("done")
-
-    ACTIVE = (Status.QUEUED, Status.RUNNING)
 
     classifier = models.ForeignKey(
         Classifier, on_delete=models.CASCADE, related_name="runs", verbose_name=_("classifier")
@@ -124,15 +118,11 @@ class TrainingRun(TimeStampedModel):
         verbose_name=_("user"),
     )
     number = models.PositiveIntegerField(_("number"))
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
     phase = models.CharField(
         _("phase"), max_length=20, choices=Phase.choices, default=Phase.WAITING
     )
     percent = models.PositiveSmallIntegerField(_("percent"), default=0)
     cancel_requested = models.BooleanField(_("cancel requested"), default=False)
-    error = models.TextField(_("error"), blank=True)
     language = models.CharField(max_length=10, default="en")
     # The classes as they were when the run started: {"names": [...], "examples": [[ids]]}
     snapshot = models.JSONField(_("snapshot"), default=dict)
@@ -146,11 +136,6 @@ class TrainingRun(TimeStampedModel):
         related_name="training_run",
         verbose_name=_("model version"),
     )
-    worker = models.CharField(max_length=200, blank=True)
-    lease_expires_at = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("training run")
@@ -169,6 +154,75 @@ class TrainingRun(TimeStampedModel):
     def __str__(self) -> str:
         return f"{self.classifier} #{self.number}"
 
+    def enqueue(self, *, delay: float = 0) -> None:
+        from core.jobs import enqueue_later
+        from training.tasks import training_run_task
+
+        enqueue_later(training_run_task, self.pk, delay=delay)
+
+    def give_up(self) -> dict | None:
+        if self.cancel_requested:
+            return {"status": self.Status.CANCELLED, "error": ""}
+        if self.attempts < self.max_attempts():
+            return None
+        from django.utils.translation import gettext
+
+        return {
+            "status": self.Status.FAILED,
+            "error": gettext("The worker stopped %(count)d times during this training.")
+            % {"count": self.attempts},
+        }
+
+
+class ExampleImport(LeasedJob, UploadedArchive):
+    """A zip of example photos (one folder per class), checked and added by a
+    worker: decoding hundreds of photos never happens inside a request. Each
+    photo is added once (``position`` moves in the same transaction), so a
+    worker that dies half-way is resumed where it stopped."""
+
+    lease_setting = "BATCH_LEASE_SECONDS"
+    attempts_setting = "BATCH_MAX_ATTEMPTS"
+
+    classifier = models.ForeignKey(
+        Classifier, on_delete=models.CASCADE, related_name="imports", verbose_name=_("classifier")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="example_imports",
+        verbose_name=_("user"),
+    )
+    language = models.CharField(max_length=10, default="en")
+    # [[name in the archive, class id], ...] in the order they are added.
+    members = models.JSONField(_("files"), default=list)
+    position = models.PositiveIntegerField(_("files done"), default=0)
+    added = models.PositiveIntegerField(_("added"), default=0)
+    duplicates = models.PositiveIntegerField(_("already there"), default=0)
+    failed = models.PositiveIntegerField(_("refused"), default=0)
+    # [{"file": ..., "class": ..., "error": ...}] for the photos that were refused.
+    problems = models.JSONField(_("problems"), default=list, blank=True)
+
+    class Meta:
+        verbose_name = _("example import")
+        verbose_name_plural = _("example imports")
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.classifier} import #{self.pk}"
+
     @property
-    def is_active(self) -> bool:
-        return self.status in self.ACTIVE
+    def total(self) -> int:
+        return len(self.members)
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.position / self.total) if self.total else 100
+
+    def enqueue(self, *, delay: float = 0) -> None:
+        from core.jobs import enqueue_later
+        from training.tasks import example_import_task
+
+        enqueue_later(example_import_task, self.pk, delay=delay)
+
+    def on_finished(self) -> None:
+        self.archive_delete()

@@ -14,7 +14,8 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError
-from core.uploads import Upload, raise_if_upload_too_large, with_upload_limits
+from core.ratelimits import rate_limit_hit
+from core.uploads import raise_if_upload_too_large, uploads_from_files, with_upload_limits
 from training import selectors, services
 from training.forms import ClassAddForm, ClassifierCreateForm, RenameForm, ThresholdForm
 from training.models import Classifier
@@ -72,6 +73,7 @@ def _detail_context(classifier: Classifier) -> dict:
         "classes": selectors.class_list(classifier=classifier),
         "runs": runs,
         "active_run": next((r for r in runs if r.is_active), None),
+        "imports": list(classifier.imports.all()[:3]),
         "version_run": version_run,
         "rename_form": RenameForm(initial={"name": classifier.name}),
         "class_form": ClassAddForm(),
@@ -168,28 +170,34 @@ def _added_message(added: dict[str, int]) -> str:
 @require_POST
 @login_required
 def examples_upload(request: HttpRequest, classifier_id: int) -> HttpResponse:
-    """Files for one class (``class`` + ``file``), or a zip with a folder per class."""
+    """Files for one class (``class`` + ``file``), added now; or a zip with a
+    folder per class, added by a worker while the classifier's page shows it."""
     classifier = _classifier_or_404(request, classifier_id)
-
-    def add():
-        raise_if_upload_too_large(request)
-        archive = request.FILES.get("archive")
-        by_class = services.examples_by_class(
-            classifier=classifier,
-            archive=archive.read() if archive else None,
-            class_name=request.POST.get("class", ""),
-            uploads=[
-                Upload(name=f.name or "image", data=f.read()) for f in request.FILES.getlist("file")
-            ],
-        )
-        return services.examples_add(classifier=classifier, uploads_by_class=by_class)
-
     try:
-        added = add()
+        rate_limit_hit(action="examples", user=request.user)
+        raise_if_upload_too_large(request)
+        archive, files = request.FILES.get("archive"), request.FILES.getlist("file")
+        if archive is not None:
+            job = services.example_import_start(
+                classifier=classifier, user=request.user, archive=archive
+            )
+            messages.info(
+                request,
+                ngettext(
+                    "The zip holds %(count)d photo; it is being checked and added.",
+                    "The zip holds %(count)d photos; they are being checked and added.",
+                    job.total,
+                )
+                % {"count": job.total},
+            )
+        else:
+            by_class = services.examples_by_class(
+                class_name=request.POST.get("class", ""), uploads=uploads_from_files(files)
+            )
+            added = services.examples_add(classifier=classifier, uploads_by_class=by_class)
+            messages.success(request, _added_message(added))
     except ApplicationError as error:
         messages.error(request, error.message)
-    else:
-        messages.success(request, _added_message(added))
     return redirect("training:detail", classifier.pk)
 
 

@@ -323,10 +323,13 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "user": env("DJANGO_THROTTLE_USER", default="3000/hour"),
         "anon": env("DJANGO_THROTTLE_ANON", default="60/minute"),
-        # POST /api/v1/classifications/ and /api/v1/batches/, per user
-        "classify": env("DJANGO_THROTTLE_CLASSIFY", default="600/minute"),
-        "batch": env("DJANGO_THROTTLE_BATCH", default="60/hour"),
     },
+}
+# Per user and action, counted together for the pages and the API (core.ratelimits).
+RATE_LIMITS = {
+    "classify": env("DJANGO_THROTTLE_CLASSIFY", default="600/minute"),  # requests
+    "batch": env("DJANGO_THROTTLE_BATCH", default="60/hour"),
+    "examples": env("DJANGO_THROTTLE_EXAMPLES", default="60/hour"),  # example uploads
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Picsort API",
@@ -384,6 +387,8 @@ INFERENCE_THREADS = env.int("DJANGO_INFERENCE_THREADS", default=0)
 # How long a process may keep answering with the version an alias pointed to.
 ALIAS_CACHE_SECONDS = env.float("DJANGO_ALIAS_CACHE_SECONDS", default=2.0)
 IMAGE_MAX_PIXELS = env.int("DJANGO_IMAGE_MAX_PIXELS", default=40_000_000)
+# All the images of one request together (JPEGs count at their reduced size).
+UPLOAD_MAX_REQUEST_PIXELS = env.int("DJANGO_UPLOAD_MAX_REQUEST_MEGAPIXELS", default=500) * 10**6
 MODEL_MAX_UPLOAD_BYTES = env.int("DJANGO_MODEL_MAX_UPLOAD_MB", default=500) * 2**20
 MODEL_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_MODEL_MAX_UNCOMPRESSED_MB", default=1500) * 2**20
 MODEL_MAX_ARCHIVE_MEMBERS = 50
@@ -409,6 +414,8 @@ CLASSIFY_MAX_FILES = env.int("DJANGO_CLASSIFY_MAX_FILES", default=20)
 BATCH_MAX_FILES = env.int("DJANGO_BATCH_MAX_FILES", default=1000)
 BATCH_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_BATCH_MAX_UNCOMPRESSED_MB", default=1000) * 2**20
 BATCH_MAX_COMPRESSION_RATIO = 50
+# A user's uploads waiting for a worker (batch and example archives) on disk.
+UPLOAD_MAX_PENDING_BYTES = env.int("DJANGO_UPLOAD_MAX_PENDING_MB", default=1000) * 2**20
 BATCH_LEASE_SECONDS = env.int("DJANGO_BATCH_LEASE_SECONDS", default=60)
 BATCH_MAX_ATTEMPTS = env.int("DJANGO_BATCH_MAX_ATTEMPTS", default=3)
 BATCH_ITEM_MAX_ATTEMPTS = 2
@@ -433,3 +440,8 @@ TRAINING_LEASE_SECONDS = env.int("DJANGO_TRAINING_LEASE_SECONDS", default=120)
 TRAINING_MAX_ATTEMPTS = env.int("DJANGO_TRAINING_MAX_ATTEMPTS", default=2)
 TRAINING_MAX_EPOCHS = env.int("DJANGO_TRAINING_MAX_EPOCHS", default=150)
 EXAMPLE_MAX_SIDE = 512  # examples are stored re-encoded at most this large
+# Photos added to a classifier in one request; a zip of more goes to a worker.
+EXAMPLES_MAX_FILES_PER_REQUEST = env.int("DJANGO_EXAMPLES_MAX_FILES_PER_REQUEST", default=50)
+# Model validation jobs (models worker): lease renewed while the sandbox runs.
+MODEL_VALIDATION_LEASE_SECONDS = env.int("DJANGO_MODEL_VALIDATION_LEASE_SECONDS", default=60)
+MODEL_VALIDATION_MAX_ATTEMPTS = env.int("DJANGO_MODEL_VALIDATION_MAX_ATTEMPTS", default=2)

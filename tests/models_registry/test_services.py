@@ -157,11 +157,14 @@ def test_rollback_without_history(tiny_keras, user):
 
 
 def test_status_moves_only_forward(tiny_keras):
+    from models_registry.validation_jobs import model_version_revalidate
+
     version = _upload(tiny_keras)
     with pytest.raises(ApplicationError):
         services.model_version_mark(version=version, status=ModelVersion.Status.READY)
-    with pytest.raises(ApplicationError):
-        services.model_version_revalidate(version=version)
+    with pytest.raises(ApplicationError) as error:
+        model_version_revalidate(version=_ready(_upload(tiny_keras)))
+    assert error.value.code == "version_ready"
 
 
 def test_ready_versions_need_an_onnx_artefact(tiny_keras):

@@ -44,13 +44,18 @@ def test_the_whole_loop(client_a, other_user, django_capture_on_commit_callbacks
     )
     assert response.status_code == 201, response.json()
     assert response.json()["added"] == {"grava": 2}
-    response = client_a.post(
-        classifier["examples_url"],
-        {"archive": SimpleUploadedFile("ex.zip", texture_zip(6))},
-        format="multipart",
-    )
-    assert response.status_code == 201
-    counts = {c["name"]: c["examples"] for c in response.json()["classes"]}
+    with django_capture_on_commit_callbacks(execute=True):  # the import runs inline here
+        response = client_a.post(
+            classifier["examples_url"],
+            {"archive": SimpleUploadedFile("ex.zip", texture_zip(6))},
+            format="multipart",
+        )
+    assert response.status_code == 202, response.json()
+    assert response["Location"] == response.json()["url"] and response.json()["total"] == 18
+    imported = client_a.get(response["Location"]).json()
+    assert (imported["status"], imported["added"], imported["failed"]) == ("succeeded", 18, 0)
+    classes = client_a.get(classifier["url"]).json()["classes"]
+    counts = {c["name"]: c["examples"] for c in classes}
     assert counts == {"ladrillo": 6, "hierba": 6, "grava": 8}
 
     with django_capture_on_commit_callbacks(execute=True):

@@ -1,14 +1,18 @@
 """Classifiers, classes and examples: every limit and bad input is a clear
 error, and a rejected request leaves nothing behind."""
 
+import io
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from core.exceptions import ApplicationError
 from core.uploads import Upload
 from tests.models_registry.keras_files import zip_bytes
 from tests.training.examples import TEXTURES, crops, texture_zip
 from training import selectors, services
-from training.models import Classifier, Example, TrainingRun
+from training.models import Classifier, Example, ExampleImport, TrainingRun
 
 pytestmark = pytest.mark.django_db
 
@@ -114,25 +118,140 @@ def test_example_limits(user, settings):
     assert not Example.objects.exists()
 
 
-def test_zip_with_a_folder_per_class(user):
+def _import(classifier, user, data: bytes, capture):
+    with capture(execute=True):  # the worker's task runs inline here
+        job = services.example_import_start(
+            classifier=classifier, user=user, archive=io.BytesIO(data)
+        )
+    job.refresh_from_db()
+    return job
+
+
+def test_zip_with_a_folder_per_class(user, django_capture_on_commit_callbacks):
     classifier = services.classifier_create(user=user, name="c", class_names=list(TEXTURES))
-    by_class = services.examples_from_zip(
-        classifier=classifier, data=texture_zip(3, root="my photos/")
+    job = _import(
+        classifier, user, texture_zip(3, root="my photos/"), django_capture_on_commit_callbacks
     )
-    assert {k: len(v) for k, v in by_class.items()} == {name: 3 for name in TEXTURES}
-    assert services.examples_add(classifier=classifier, uploads_by_class=by_class) == {
-        name: 3 for name in TEXTURES
-    }
+    assert (job.status, job.total, job.added, job.duplicates, job.failed) == (
+        "succeeded",
+        9,
+        9,
+        0,
+        0,
+    )
+    assert {
+        row["name"]: row["examples"] for row in selectors.class_list(classifier=classifier)
+    } == {name: 3 for name in TEXTURES}
+    assert not job.archive  # the zip is gone once the job ends
+    again = _import(
+        classifier, user, texture_zip(3, root="my photos/"), django_capture_on_commit_callbacks
+    )
+    assert (again.added, again.duplicates) == (0, 9)
+
     unknown = zip_bytes({"gato/1.jpg": crops("brick.png", 1)[0]})
-    assert (
-        "gato"
-        in _error(lambda: services.examples_from_zip(classifier=classifier, data=unknown)).message
+    error = _error(
+        lambda: services.example_import_start(
+            classifier=classifier, user=user, archive=io.BytesIO(unknown)
+        )
     )
+    assert "gato" in error.message
     loose = zip_bytes({"1.jpg": crops("brick.png", 1)[0]})
-    assert (
-        _error(lambda: services.examples_from_zip(classifier=classifier, data=loose)).code
-        == "zip_needs_folders"
+    error = _error(
+        lambda: services.example_import_start(
+            classifier=classifier, user=user, archive=io.BytesIO(loose)
+        )
     )
+    assert error.code == "zip_needs_folders"
+    assert classifier.imports.count() == 2  # refused zips leave no job behind
+
+
+def test_a_zip_with_bad_photos_adds_the_good_ones_and_lists_the_others(
+    user, django_capture_on_commit_callbacks
+):
+    classifier = services.classifier_create(user=user, name="c", class_names=["a", "b"])
+    good = crops("brick.png", 3)
+    data = zip_bytes(
+        {
+            "a/1.jpg": good[0],
+            "a/broken.jpg": good[1][:200],
+            "b/2.jpg": good[2],
+            "b/notes.txt": b"not a photo",
+        }
+    )
+    job = _import(classifier, user, data, django_capture_on_commit_callbacks)
+    assert (job.status, job.added, job.failed) == ("succeeded", 2, 2)
+    assert {p["file"] for p in job.problems} == {"broken.jpg", "notes.txt"}
+    assert all(p["error"] for p in job.problems)
+    assert Example.objects.filter(classifier_class__classifier=classifier).count() == 2
+
+
+def test_an_import_resumes_where_its_dead_worker_stopped(user, django_capture_on_commit_callbacks):
+    from core.jobs import job_claim
+
+    classifier = services.classifier_create(user=user, name="c", class_names=list(TEXTURES))
+    job = services.example_import_start(
+        classifier=classifier, user=user, archive=io.BytesIO(texture_zip(2))
+    )
+    # A worker claimed it, added two photos and died (its lease expired).
+    from core.uploads import zip_open
+    from training.services.imports import _add_one
+
+    assert job_claim(job=job, worker="dead")
+    with job.archive.open("rb") as handle:
+        archive = zip_open(handle)
+        _add_one(job, archive, 0)
+        _add_one(job, archive, 1)
+    ExampleImport.objects.filter(pk=job.pk).update(
+        lease_expires_at=timezone.now() - timedelta(seconds=1)
+    )
+    finished = services.example_import_run(import_id=job.pk, worker="next")
+    assert (finished.status, finished.position, finished.added, finished.duplicates) == (
+        "succeeded",
+        6,
+        6,
+        0,
+    )
+    assert finished.attempts == 2
+    assert Example.objects.filter(classifier_class__classifier=classifier).count() == 6
+
+
+def test_training_waits_for_an_import(user, imagenet_model):
+    classifier = services.classifier_create(user=user, name="c", class_names=list(TEXTURES))
+    services.examples_add(
+        classifier=classifier,
+        uploads_by_class={
+            name: [Upload(f"{i}.jpg", d) for i, d in enumerate(crops(src, 2, seed=3))]
+            for name, src in TEXTURES.items()
+        },
+    )
+    services.example_import_start(
+        classifier=classifier, user=user, archive=io.BytesIO(texture_zip(1))
+    )
+    error = _error(lambda: services.training_start(classifier=classifier, user=user))
+    assert (error.code, error.status) == ("import_running", 409)
+
+
+def test_files_in_one_request_are_bounded(user, settings):
+    classifier = services.classifier_create(user=user, name="c", class_names=["a", "b"])
+    photos = crops("brick.png", 4, size=400)
+    settings.EXAMPLES_MAX_FILES_PER_REQUEST = 3
+    error = _error(
+        lambda: services.examples_add(
+            classifier=classifier,
+            uploads_by_class={"a": [Upload(f"{i}.jpg", d) for i, d in enumerate(photos)]},
+        )
+    )
+    assert error.code == "too_many_files"
+    settings.EXAMPLES_MAX_FILES_PER_REQUEST = 50
+    settings.UPLOAD_MAX_REQUEST_PIXELS = 3 * 400 * 400  # JPEGs of 400x400 count as decoded
+    error = _error(
+        lambda: services.examples_add(
+            classifier=classifier,
+            uploads_by_class={"a": [Upload(f"{i}.jpg", d) for i, d in enumerate(photos)]},
+        )
+    )
+    assert (error.code, error.status) == ("too_many_pixels", 413)
+    assert not Example.objects.exists()
 
 
 def test_training_needs_examples_and_runs_once_at_a_time(user, imagenet_model, settings):

@@ -8,6 +8,7 @@ import time
 import pytest
 from django.core.management import call_command
 
+from core.jobs import jobs_sweep
 from tests.models_registry.test_worker import (
     DB_BACKEND,
     run_worker,
@@ -107,6 +108,6 @@ def test_sigterm_hands_the_run_back_and_out_of_attempts_fails_with_a_reason(
     TrainingRun.objects.filter(pk=run.pk).update(
         status="running", attempts=2, lease_expires_at=timezone.now() - timedelta(seconds=1)
     )
-    assert services.training_runs_sweep() == {"requeued": 0, "failed": 1}
+    assert jobs_sweep(job_class=TrainingRun) == {"requeued": 0, "failed": 1, "resent": 0}
     run.refresh_from_db()
     assert run.status == "failed" and "2 times" in run.error

@@ -5,7 +5,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from training import selectors
-from training.models import Classifier, TrainingRun
+from training.models import Classifier, ExampleImport, TrainingRun
 
 
 class ClassifierCreateSerializer(serializers.Serializer):
@@ -114,6 +114,45 @@ class ExamplesUploadSerializer(serializers.Serializer):
 class ExamplesAddedSerializer(serializers.Serializer):
     added = serializers.DictField(child=serializers.IntegerField())
     classes = ClassifierClassSerializer(many=True)
+
+
+class ImportProblemSerializer(serializers.Serializer):
+    file = serializers.CharField()
+    error = serializers.CharField()
+
+
+class ExampleImportSerializer(serializers.ModelSerializer):
+    """A zip of examples being added by a worker: poll ``url`` until it ends."""
+
+    url = serializers.SerializerMethodField()
+    status_display = serializers.CharField(source="get_status_display", read_only=True)
+    total = serializers.IntegerField(help_text=_("Photos in the zip."))
+    done = serializers.IntegerField(source="position", help_text=_("Photos looked at so far."))
+    percent = serializers.IntegerField()
+    problems = ImportProblemSerializer(many=True, help_text=_("Photos that were refused, and why."))
+
+    class Meta:
+        model = ExampleImport
+        fields = [
+            "id",
+            "url",
+            "classifier",
+            "status",
+            "status_display",
+            "total",
+            "done",
+            "percent",
+            "added",
+            "duplicates",
+            "failed",
+            "problems",
+            "error",
+            "created_at",
+            "finished_at",
+        ]
+
+    def get_url(self, job: ExampleImport) -> str:
+        return reverse("api:example-import-detail", args=[job.classifier_id, job.pk])
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):

@@ -6,6 +6,11 @@ urlpatterns = [
     path("classifiers/", views.ClassifierListApi.as_view(), name="classifier-list"),
     path("classifiers/<id:pk>/", views.ClassifierDetailApi.as_view(), name="classifier-detail"),
     path("classifiers/<id:pk>/examples/", views.ExamplesApi.as_view(), name="classifier-examples"),
+    path(
+        "classifiers/<id:pk>/imports/<id:import_id>/",
+        views.ExampleImportDetailApi.as_view(),
+        name="example-import-detail",
+    ),
     path("classifiers/<id:pk>/train/", views.TrainApi.as_view(), name="classifier-train"),
     path(
         "classifiers/<id:pk>/versions/", views.VersionListApi.as_view(), name="classifier-versions"

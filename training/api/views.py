@@ -1,16 +1,18 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 from rest_framework.views import APIView
 
-from core.uploads import Upload
+from core.exceptions import ApplicationError
+from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as read_body
+from core.uploads import uploads_from_files
 from training import selectors, services
 from training.api import serializers as s
 from training.views import EXPORT_KINDS, export_response, run_or_404
@@ -76,32 +78,54 @@ class ClassifierDetailApi(generics.RetrieveDestroyAPIView):
 
 
 class ExamplesApi(APIView):
-    """Add example images (multipart): `file` fields with `class_name`, or a zip
-    as `archive` with one folder per class. Bad images reject the whole request."""
+    """Add example images (multipart): up to EXAMPLES_MAX_FILES_PER_REQUEST `file`
+    fields with `class_name`, added at once (201; one bad image rejects them all),
+    or a zip as `archive` with one folder per class, added by a worker (202 with
+    the import to poll; photos that cannot be used are listed with the reason)."""
 
     parser_classes = [MultiPartParser, FormParser]
-    throttle_scope = "batch"
-    throttle_classes = [ScopedRateThrottle]
 
     @extend_schema(
         request={"multipart/form-data": s.ExamplesUploadSerializer},
-        responses={201: s.ExamplesAddedSerializer},
+        responses={201: s.ExamplesAddedSerializer, 202: s.ExampleImportSerializer},
     )
     def post(self, request, pk: int):
         classifier = _classifier(request, pk)
+        rate_limit_hit(action="examples", user=request.user)
         data = read_body(request)
         payload = s.ExamplesUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
-        archive = request.FILES.get("archive")
+        archive, files = request.FILES.get("archive"), request.FILES.getlist("file")
+        if archive is not None and files:
+            raise ApplicationError(
+                _("Send either a zip or photos, not both at once."), code="zip_and_files"
+            )
+        if archive is not None:
+            job = services.example_import_start(
+                classifier=classifier, user=request.user, archive=archive
+            )
+            return Response(
+                s.ExampleImportSerializer(job).data,
+                status=status.HTTP_202_ACCEPTED,
+                headers={"Location": reverse("api:example-import-detail", args=[pk, job.pk])},
+            )
         by_class = services.examples_by_class(
-            classifier=classifier,
-            archive=archive.read() if archive else None,
             class_name=payload.validated_data.get("class_name", ""),
-            uploads=[Upload(f.name or "image", f.read()) for f in request.FILES.getlist("file")],
+            uploads=uploads_from_files(files),
         )
         added = services.examples_add(classifier=classifier, uploads_by_class=by_class)
         body = {"added": added, "classes": s.class_rows(classifier)}
         return Response(body, status=status.HTTP_201_CREATED)
+
+
+class ExampleImportDetailApi(generics.RetrieveAPIView):
+    """A zip of examples being added by a worker: progress, and refused photos."""
+
+    serializer_class = s.ExampleImportSerializer
+
+    def get_object(self):
+        classifier = _classifier(self.request, self.kwargs["pk"])
+        return get_object_or_404(classifier.imports.all(), pk=self.kwargs["import_id"])
 
 
 class TrainApi(APIView):

@@ -1,7 +1,7 @@
 """Writes for custom classifiers, by idea: classifiers, examples, training runs
 (and the job a worker runs). Everything is re-exported here."""
 
-from core.uploads import Upload  # noqa: F401  (callers build uploads with it)
+from core.uploads import Upload, uploads_from_files  # noqa: F401  (callers build uploads)
 from training.services.classifiers import (  # noqa: F401
     class_add,
     class_delete,
@@ -15,13 +15,7 @@ from training.services.examples import (  # noqa: F401
     example_delete,
     examples_add,
     examples_by_class,
-    examples_from_zip,
 )
+from training.services.imports import example_import_run, example_import_start  # noqa: F401
 from training.services.job import training_run  # noqa: F401
-from training.services.runs import (  # noqa: F401
-    training_cancel,
-    training_claim,
-    training_enqueue,
-    training_runs_sweep,
-    training_start,
-)
+from training.services.runs import training_cancel, training_start  # noqa: F401

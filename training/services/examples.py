@@ -1,5 +1,6 @@
-"""Example images: checked, re-encoded and stored per class, from files or a
-zip with one folder per class."""
+"""Example images: checked, re-encoded and stored per class. A few files are
+added in the request; a zip with one folder per class goes to a worker
+(``imports.py``)."""
 
 import hashlib
 import logging
@@ -13,9 +14,9 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
-from core.images import encode_jpeg
+from core.images import PixelBudget, encode_jpeg
 from core.storage import storage_errors
-from core.uploads import clean_name, open_upload, uploads_from_zip
+from core.uploads import Upload, clean_name, open_upload
 from training.models import Classifier, ClassifierClass, Example
 
 logger = logging.getLogger(__name__)
@@ -36,28 +37,64 @@ def _class_by_name(classifier: Classifier, name: str) -> ClassifierClass:
     )
 
 
+def example_prepare(upload: Upload, *, budget: PixelBudget | None = None) -> tuple[bytes, str]:
+    """Decodes and checks one photo: its stored JPEG (at most EXAMPLE_MAX_SIDE)
+    and the SHA-256 of what was uploaded (the same picture twice is kept once)."""
+    data = upload.data
+    image = open_upload(upload, data=data, draft_size=settings.EXAMPLE_MAX_SIDE, budget=budget)
+    return encode_jpeg(image, settings.EXAMPLE_MAX_SIDE), hashlib.sha256(data).hexdigest()
+
+
+def example_store(*, cls: ClassifierClass, name: str, jpeg: bytes, sha256: str) -> Example:
+    """Inside the caller's transaction; the file goes if the row cannot be saved
+    (the caller removes it if the transaction fails later)."""
+    example = Example(classifier_class=cls, original_name=clean_name(name), sha256=sha256)
+    example.file.save("example.jpg", ContentFile(jpeg), save=False)
+    try:
+        example.save()
+    except BaseException:
+        example.file.delete(save=False)
+        raise
+    return example
+
+
+def class_is_full(*, count: int, cls: ClassifierClass) -> ApplicationError | None:
+    if count <= settings.TRAINING_MAX_EXAMPLES_PER_CLASS:
+        return None
+    return ApplicationError(
+        _("A class can have at most %(max)d examples (“%(name)s” would have more).")
+        % {"max": settings.TRAINING_MAX_EXAMPLES_PER_CLASS, "name": cls.name},
+        code="too_many_examples",
+    )
+
+
 @storage_errors()
 def examples_add(*, classifier: Classifier, uploads_by_class: dict[str, list]) -> dict[str, int]:
-    """Adds examples: ``{class name: [Upload, ...]}``. Every image is decoded and
-    checked first; one bad file rejects the whole request and nothing is kept.
-    The same picture twice in a class is kept once. Returns added counts."""
+    """Adds examples now: ``{class name: [Upload, ...]}``, at most
+    EXAMPLES_MAX_FILES_PER_REQUEST photos within the request's pixel budget
+    (a zip of many goes to a worker: ``example_import_start``). Every image is
+    decoded and checked first; one bad file rejects the whole request and
+    nothing is kept. Returns added counts."""
     if not any(uploads_by_class.values()):
         raise ApplicationError(_("Choose at least one image."), code="no_images")
-    prepared: list[tuple[ClassifierClass, object, bytes, str]] = []
+    count = sum(len(uploads) for uploads in uploads_by_class.values())
+    if count > settings.EXAMPLES_MAX_FILES_PER_REQUEST:
+        raise ApplicationError(
+            _("At most %(max)d photos at a time; put more in a zip with a folder per class.")
+            % {"max": settings.EXAMPLES_MAX_FILES_PER_REQUEST},
+            code="too_many_files",
+        )
+    budget = PixelBudget()
+    prepared: list[tuple[ClassifierClass, str, bytes, str]] = []
     counts = dict(classifier.classes.annotate(n=Count("examples")).values_list("pk", "n"))
     for class_name, uploads in uploads_by_class.items():
         cls = _class_by_name(classifier, class_name)
         for upload in uploads:
-            image = open_upload(upload, draft_size=settings.EXAMPLE_MAX_SIDE)
-            data = encode_jpeg(image, settings.EXAMPLE_MAX_SIDE)
-            prepared.append((cls, upload, data, hashlib.sha256(upload.data).hexdigest()))
+            jpeg, digest = example_prepare(upload, budget=budget)
+            prepared.append((cls, upload.name, jpeg, digest))
             counts[cls.pk] = counts.get(cls.pk, 0) + 1
-            if counts[cls.pk] > settings.TRAINING_MAX_EXAMPLES_PER_CLASS:
-                raise ApplicationError(
-                    _("A class can have at most %(max)d examples (“%(name)s” would have more).")
-                    % {"max": settings.TRAINING_MAX_EXAMPLES_PER_CLASS, "name": cls.name},
-                    code="too_many_examples",
-                )
+            if error := class_is_full(count=counts[cls.pk], cls=cls):
+                raise error
 
     added: dict[str, int] = defaultdict(int)
     stored: list = []
@@ -68,16 +105,11 @@ def examples_add(*, classifier: Classifier, uploads_by_class: dict[str, list]) -
                     "classifier_class_id", "sha256"
                 )
             )
-            for cls, upload, data, digest in prepared:
+            for cls, name, jpeg, digest in prepared:
                 if (cls.pk, digest) in existing:
                     continue
                 existing.add((cls.pk, digest))
-                example = Example(
-                    classifier_class=cls, original_name=clean_name(upload.name), sha256=digest
-                )
-                example.file.save("example.jpg", ContentFile(data), save=False)
-                stored.append(example.file)
-                example.save()
+                stored.append(example_store(cls=cls, name=name, jpeg=jpeg, sha256=digest).file)
                 added[cls.name] += 1
             Classifier.objects.filter(pk=classifier.pk).update(updated_at=timezone.now())
     except Exception:
@@ -87,45 +119,33 @@ def examples_add(*, classifier: Classifier, uploads_by_class: dict[str, list]) -
     return dict(added)
 
 
-def examples_from_zip(*, classifier: Classifier, data: bytes) -> dict[str, list]:
-    """A zip with one folder per class (``cat/1.jpg``, ``dog/2.png``...). Folders
-    that match no class are an error, so a typo never goes unnoticed."""
-    by_class: dict[str, list] = defaultdict(list)
-    names = {cls.name.casefold(): cls.name for cls in classifier.classes.all()}
-    max_files = settings.TRAINING_MAX_CLASSES * settings.TRAINING_MAX_EXAMPLES_PER_CLASS
-    for upload in uploads_from_zip(data, max_files=max_files):
-        folder = upload.folder
-        if not folder:
+def zip_classes(*, classifier: Classifier, members: list) -> list[tuple[object, ClassifierClass]]:
+    """A zip with one folder per class (``cat/1.jpg``, ``dog/2.png``...): each
+    member with its class. Folders that match no class are an error, so a typo
+    never goes unnoticed."""
+    classes = {" ".join(c.name.split()).casefold(): c for c in classifier.classes.all()}
+    matched = []
+    for member in members:
+        if not member.folder:
             raise ApplicationError(
                 _("“%(name)s” is not inside a folder; put each class in its own folder.")
-                % {"name": upload.name},
+                % {"name": member.name},
                 code="zip_needs_folders",
             )
-        name = names.get(" ".join(folder.split()).casefold())
-        if name is None:
+        cls = classes.get(" ".join(member.folder.split()).casefold())
+        if cls is None:
             raise ApplicationError(
                 _("The folder “%(folder)s” matches no class of this classifier.")
-                % {"folder": folder},
+                % {"folder": member.folder},
                 code="unknown_class",
             )
-        by_class[name].append(upload)
-    return dict(by_class)
+        matched.append((member, cls))
+    return matched
 
 
-def examples_by_class(
-    *,
-    classifier: Classifier,
-    archive: bytes | None = None,
-    class_name: str = "",
-    uploads: list | None = None,
-) -> dict[str, list]:
-    """What one upload request brings, by class: the folders of a zip, plus
-    files that all belong to ``class_name``."""
-    by_class = examples_from_zip(classifier=classifier, data=archive) if archive else {}
-    if uploads:
-        by_class.setdefault(class_name, [])
-        by_class[class_name] += uploads
-    return by_class
+def examples_by_class(*, class_name: str = "", uploads: list | None = None) -> dict[str, list]:
+    """Files that all belong to ``class_name``."""
+    return {class_name: list(uploads or [])}
 
 
 def example_delete(*, classifier: Classifier, example_id: int) -> None:

@@ -6,17 +6,18 @@ import logging
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
+from core.jobs import job_claim, job_finish, job_heartbeat, job_release, worker_name
 from core.shutdown import stop_requested, watch_for_stop
 from models_registry import services as registry
 from models_registry.label_files import LabelData
 from models_registry.models import ModelVersion
 from models_registry.selectors import training_backbone
 from training.models import Classifier, Example, TrainingRun
-from training.services.runs import lease_length, training_claim, training_enqueue, worker_name
 
 logger = logging.getLogger(__name__)
 
@@ -32,14 +33,9 @@ class _Reporter:
         self.run, self.worker = run, worker
 
     def __call__(self, phase: str, percent: float) -> None:
-        updated = TrainingRun.objects.filter(
-            pk=self.run.pk, worker=self.worker, status=TrainingRun.Status.RUNNING
-        ).update(
-            phase=phase,
-            percent=max(0, min(99, int(percent))),
-            lease_expires_at=timezone.now() + lease_length(),
-        )
-        if not updated:
+        if not job_heartbeat(
+            job=self.run, worker=self.worker, phase=phase, percent=max(0, min(99, int(percent)))
+        ):
             raise _Stopping()  # the lease went to another worker
         if TrainingRun.objects.filter(pk=self.run.pk, cancel_requested=True).exists():
             from training.engine import Cancelled
@@ -49,42 +45,35 @@ class _Reporter:
             raise _Stopping()
 
 
-def _finish(run: TrainingRun, worker: str, **fields) -> None:
-    TrainingRun.objects.filter(pk=run.pk, worker=worker).update(
-        finished_at=timezone.now(), lease_expires_at=None, **fields
-    )
-
-
 def training_run(*, run_id: int, worker: str | None = None) -> TrainingRun | None:
     """The worker's job. Idempotent: a finished or leased run is left alone."""
     from training.engine import Cancelled
 
     worker = worker or worker_name()
-    if not training_claim(run_id=run_id, worker=worker):
+    run = TrainingRun.objects.select_related("classifier", "user").filter(pk=run_id).first()
+    if run is None:
+        return None
+    if not job_claim(job=run, worker=worker, extra=Q(cancel_requested=False)):
         TrainingRun.objects.filter(
             pk=run_id, status=TrainingRun.Status.QUEUED, cancel_requested=True
         ).update(status=TrainingRun.Status.CANCELLED, finished_at=timezone.now())
         return None
-    run = TrainingRun.objects.select_related("classifier", "user").get(pk=run_id)
     with watch_for_stop(), translation.override(run.language):
         try:
             _train(run, _Reporter(run, worker))
         except Cancelled:
-            _finish(run, worker, status=TrainingRun.Status.CANCELLED, phase=run.phase)
+            job_finish(job=run, worker=worker, status=TrainingRun.Status.CANCELLED)
         except _Stopping:
-            with transaction.atomic():
-                released = TrainingRun.objects.filter(pk=run.pk, worker=worker).update(
-                    status=TrainingRun.Status.QUEUED, worker="", lease_expires_at=None
-                )
-                if released:
-                    transaction.on_commit(lambda: training_enqueue(run=run))
+            job_release(job=run, worker=worker)
         except ApplicationError as error:
-            _finish(run, worker, status=TrainingRun.Status.FAILED, error=error.message)
+            job_finish(
+                job=run, worker=worker, status=TrainingRun.Status.FAILED, error=error.message
+            )
         except Exception as error:  # a bug or a resource limit: fail with a reason
             logger.exception("training run %s failed", run.pk)
-            _finish(
-                run,
-                worker,
+            job_finish(
+                job=run,
+                worker=worker,
                 status=TrainingRun.Status.FAILED,
                 error=_("An unexpected error stopped the training (%(error)s).")
                 % {"error": type(error).__name__},

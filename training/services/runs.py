@@ -1,22 +1,19 @@
-"""Training runs: start (one at a time per classifier), cancel, claim, and the
-sweep that recovers runs whose worker vanished."""
+"""Training runs: start (one at a time per classifier) and cancel. Claims,
+heartbeats and the sweep come from the job kernel (``core.jobs``)."""
 
 import logging
-import os
 from collections import defaultdict
-from datetime import timedelta
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Max, Q
+from django.db.models import Count, Max
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from accounts.models import User
 from core.exceptions import ApplicationError
-from core.jobs import enqueue_later, retry_delay
 from models_registry.selectors import training_backbone
-from training.models import Classifier, Example, TrainingRun
+from training.models import Classifier, Example, ExampleImport, TrainingRun
 from training.selectors import active_run
 from training.services.classifiers import check_class_count
 
@@ -32,6 +29,12 @@ def training_start(*, classifier: Classifier, user: User) -> tuple[TrainingRun, 
     runs returns that run: training twice at once on one classifier is one job."""
     if (run := active_run(classifier=classifier)) is not None:
         return run, False
+    if classifier.imports.filter(status__in=ExampleImport.ACTIVE).exists():
+        raise ApplicationError(
+            _("Photos from a zip are still being added; train once that has finished."),
+            code="import_running",
+            status=409,
+        )
     classes = list(classifier.classes.annotate(n=Count("examples")).order_by("id"))
     check_class_count(len(classes))
     short = [cls.name for cls in classes if cls.n < settings.TRAINING_MIN_EXAMPLES_PER_CLASS]
@@ -74,19 +77,13 @@ def training_start(*, classifier: Classifier, user: User) -> tuple[TrainingRun, 
                 snapshot=snapshot,
                 language=translation.get_language() or "en",
             )
-            transaction.on_commit(lambda: training_enqueue(run=run))
+            transaction.on_commit(run.enqueue)
     except IntegrityError:
         # Another request started one at the same moment: that one is the job.
         if (run := active_run(classifier=classifier)) is not None:
             return run, False
         raise
     return run, True
-
-
-def training_enqueue(*, run: TrainingRun, delay: float = 0) -> None:
-    from training.tasks import training_run_task
-
-    enqueue_later(training_run_task, run.pk, delay=delay)
 
 
 def training_cancel(*, run: TrainingRun) -> TrainingRun:
@@ -100,66 +97,3 @@ def training_cancel(*, run: TrainingRun) -> TrainingRun:
     )
     run.refresh_from_db()
     return run
-
-
-# The job itself (worker side)
-# ------------------------------------------------------------------------------
-
-
-def worker_name() -> str:
-    return f"{os.uname().nodename}:{os.getpid()}"
-
-
-def lease_length() -> timedelta:
-    return timedelta(seconds=settings.TRAINING_LEASE_SECONDS)
-
-
-def training_claim(*, run_id: int, worker: str) -> bool:
-    now = timezone.now()
-    return (
-        TrainingRun.objects.filter(
-            Q(status=TrainingRun.Status.QUEUED)
-            | Q(status=TrainingRun.Status.RUNNING, lease_expires_at__lt=now),
-            pk=run_id,
-            cancel_requested=False,
-        ).update(
-            status=TrainingRun.Status.RUNNING,
-            worker=worker,
-            lease_expires_at=now + lease_length(),
-            attempts=F("attempts") + 1,
-            started_at=now,
-        )
-        == 1
-    )
-
-
-def training_runs_sweep() -> dict[str, int]:
-    """Runs whose worker vanished go back to the queue, or fail with a reason
-    once out of attempts: a run is never left "running" forever."""
-    now = timezone.now()
-    counts = {"requeued": 0, "failed": 0}
-    for run in TrainingRun.objects.filter(
-        status=TrainingRun.Status.RUNNING, lease_expires_at__lt=now
-    ):
-        with transaction.atomic():
-            stale = TrainingRun.objects.filter(pk=run.pk, lease_expires_at__lt=now)
-            if run.attempts >= settings.TRAINING_MAX_ATTEMPTS or run.cancel_requested:
-                counts["failed"] += stale.update(
-                    status=TrainingRun.Status.CANCELLED
-                    if run.cancel_requested
-                    else TrainingRun.Status.FAILED,
-                    finished_at=now,
-                    lease_expires_at=None,
-                    error=""
-                    if run.cancel_requested
-                    else _("The worker stopped %(count)d times during this training.")
-                    % {"count": run.attempts},
-                )
-                continue
-            if stale.update(status=TrainingRun.Status.QUEUED, lease_expires_at=None, worker=""):
-                delay = retry_delay(run.attempts)
-                transaction.on_commit(
-                    lambda run=run, delay=delay: training_enqueue(run=run, delay=delay)
-                )
-                counts["requeued"] += 1
-    return counts

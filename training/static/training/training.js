@@ -24,6 +24,26 @@
     window.setTimeout(poll, 500);
   }
 
+  // Zips of examples being added: reload the page once they are done.
+  document.querySelectorAll("article.import[data-api]").forEach(function (box) {
+    if (!window.fetch) { return; }
+    var bar = box.querySelector("progress");
+    var poll = function () {
+      fetch(box.dataset.api, {
+        credentials: "same-origin",
+        headers: { "Accept": "application/json", "Accept-Language": document.documentElement.lang }
+      }).then(function (response) { return response.json(); }).then(function (job) {
+        if (bar) { bar.value = job.done; }
+        if (job.status === "queued" || job.status === "running") {
+          window.setTimeout(poll, 1000);
+        } else {
+          window.location.reload();
+        }
+      }).catch(function () { window.setTimeout(poll, 3000); });
+    };
+    window.setTimeout(poll, 500);
+  });
+
   // The threshold table: mark the row the typed threshold falls into.
   var input = document.querySelector("#threshold-form input[name=threshold]");
   var table = document.getElementById("threshold-table");

@@ -1,0 +1,133 @@
+"""A zip of example photos, one folder per class, added by a worker.
+
+The request only reads the zip's directory (folders must match classes; counts
+and sizes within limits) and stores the zip as it is; a batch worker decodes,
+checks and adds each photo. Photos that cannot be used are listed with their
+reason; the others are added.
+"""
+
+import logging
+
+from django.conf import settings
+from django.core.files import File
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from core.exceptions import ApplicationError
+from core.jobs import job_claim, job_finish, job_heartbeat, job_release, worker_name
+from core.shutdown import stop_requested, watch_for_stop
+from core.storage import storage_errors
+from core.uploads import (
+    Upload,
+    pending_uploads_check,
+    zip_member_read,
+    zip_members,
+    zip_open,
+)
+from training.models import Classifier, ClassifierClass, Example, ExampleImport
+from training.services.examples import class_is_full, example_prepare, example_store, zip_classes
+
+logger = logging.getLogger(__name__)
+
+
+@storage_errors()
+def example_import_start(*, classifier: Classifier, user: User, archive) -> ExampleImport:
+    """Checks the zip's directory and queues the import; returns the job (202)."""
+    max_files = settings.TRAINING_MAX_CLASSES * settings.TRAINING_MAX_EXAMPLES_PER_CLASS
+    members = zip_classes(
+        classifier=classifier, members=zip_members(zip_open(archive), max_files=max_files)
+    )
+    counts = dict(classifier.classes.annotate(n=Count("examples")).values_list("pk", "n"))
+    for _member, cls in members:
+        counts[cls.pk] = counts.get(cls.pk, 0) + 1
+        if error := class_is_full(count=counts[cls.pk], cls=cls):
+            raise error
+    archive.seek(0, 2)
+    size = archive.tell()
+    archive.seek(0)
+    pending_uploads_check(user=user, adding=size)
+    job = ExampleImport(
+        classifier=classifier,
+        user=user,
+        language=translation.get_language() or "en",
+        members=[[member.info.filename, cls.pk] for member, cls in members],
+        archive_bytes=size,
+    )
+    job.archive.save("examples.zip", File(archive), save=False)
+    try:
+        with transaction.atomic():
+            job.save()
+            transaction.on_commit(job.enqueue)
+    except BaseException:
+        job.archive.delete(save=False)
+        raise
+    return job
+
+
+def _add_one(job: ExampleImport, archive, position: int) -> None:
+    """One photo, in one transaction with the job's position: added exactly once."""
+    member, class_id = job.members[position]
+    name = member.replace("\\", "/").rsplit("/", 1)[-1]
+    outcome: dict = {}
+    try:
+        cls = ClassifierClass.objects.filter(pk=class_id).first()
+        if cls is None:
+            raise ApplicationError(_("Its class was deleted meanwhile."), code="unknown_class")
+        data = zip_member_read(archive, archive.getinfo(member))
+        jpeg, digest = example_prepare(Upload(name, data))
+    except (ApplicationError, KeyError) as error:
+        reason = error.message if isinstance(error, ApplicationError) else _("It is missing.")
+        outcome = {"failed": F("failed") + 1, "problem": {"file": name, "error": str(reason)}}
+    with transaction.atomic():
+        current = ExampleImport.objects.select_for_update().get(pk=job.pk)
+        if current.position != position or current.worker != job.worker:
+            return  # another worker took over meanwhile
+        fields: dict = {"position": position + 1}
+        if "problem" in outcome:
+            fields["failed"] = outcome["failed"]
+            fields["problems"] = [*current.problems, outcome["problem"]]
+        elif Example.objects.filter(classifier_class=cls, sha256=digest).exists():
+            fields["duplicates"] = F("duplicates") + 1
+        elif error := class_is_full(count=cls.examples.count() + 1, cls=cls):
+            fields["failed"] = F("failed") + 1
+            fields["problems"] = [*current.problems, {"file": name, "error": error.message}]
+        else:
+            try:
+                with transaction.atomic():
+                    example_store(cls=cls, name=name, jpeg=jpeg, sha256=digest)
+            except IntegrityError:
+                fields["duplicates"] = F("duplicates") + 1
+            else:
+                fields["added"] = F("added") + 1
+        ExampleImport.objects.filter(pk=job.pk).update(**fields)
+
+
+def example_import_run(*, import_id: int, worker: str | None = None) -> ExampleImport | None:
+    """The worker's job: adds the photos from where the last worker stopped."""
+    worker = worker or worker_name()
+    job = ExampleImport.objects.filter(pk=import_id).first()
+    if job is None or not job_claim(job=job, worker=worker):
+        return None
+    job.refresh_from_db()
+    with watch_for_stop(), translation.override(job.language):
+        try:
+            with job.archive.open("rb") as handle:
+                archive = zip_open(handle)
+                for position in range(job.position, job.total):
+                    if stop_requested():
+                        job_release(job=job, worker=worker)
+                        return job
+                    _add_one(job, archive, position)
+                    if not job_heartbeat(job=job, worker=worker):
+                        return job  # the lease went to another worker
+        except (ApplicationError, OSError) as error:
+            message = getattr(error, "message", None) or _("The zip cannot be read.")
+            job_finish(job=job, worker=worker, status=ExampleImport.Status.FAILED, error=message)
+            return job
+    Classifier.objects.filter(pk=job.classifier_id).update(updated_at=timezone.now())
+    job_finish(job=job, worker=worker, status=ExampleImport.Status.SUCCEEDED)
+    job.refresh_from_db()
+    return job
