@@ -11,7 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from core.models import TimeStampedModel
+from core.models import LeasedJob, TimeStampedModel, UploadedArchive
 from models_registry.models import LabelSet, ModelVersion
 
 
@@ -24,6 +24,7 @@ def _thumbnail_path(instance, filename: str) -> str:
 
 
 def _batch_item_path(instance, filename: str) -> str:
+    # Where batch inputs used to be stored one by one; the first migrations name it.
     return f"batches/{instance.job_id}/{uuid.uuid4().hex}"
 
 
@@ -102,15 +103,13 @@ class Prediction(TimeStampedModel):
         return f"{self.original_name or self.pk}: {self.top_key}"
 
 
-class BatchJob(TimeStampedModel):
+class BatchJob(LeasedJob, UploadedArchive):
     """Many images classified in the background. This row, not the task queue,
-    is the source of truth: status, progress, attempts and a lease."""
+    is the source of truth: status, progress, attempts and a lease. The images
+    wait in ``archive`` (one zip) until the job ends."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        SUCCEEDED = "succeeded", _("finished")
-        FAILED = "failed", _("failed")
+    lease_setting = "BATCH_LEASE_SECONDS"
+    attempts_setting = "BATCH_MAX_ATTEMPTS"
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -121,9 +120,6 @@ class BatchJob(TimeStampedModel):
     model_version = models.ForeignKey(
         ModelVersion, on_delete=models.RESTRICT, related_name="+", verbose_name=_("model version")
     )
-    status = models.CharField(
-        _("status"), max_length=20, choices=Status.choices, default=Status.QUEUED, db_index=True
-    )
     total = models.PositiveIntegerField(_("images"), default=0)
     done = models.PositiveIntegerField(_("classified"), default=0)
     failed = models.PositiveIntegerField(_("failed"), default=0)
@@ -132,12 +128,6 @@ class BatchJob(TimeStampedModel):
     # The language of the request that started the job: per-item errors are
     # written in it by the worker.
     language = models.CharField(_("language"), max_length=10, default="en")
-    attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
-    lease_expires_at = models.DateTimeField(_("lease expires"), null=True, blank=True)
-    worker = models.CharField(_("worker"), max_length=100, blank=True)
-    error = models.TextField(_("error"), blank=True)
-    started_at = models.DateTimeField(_("started"), null=True, blank=True)
-    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("batch job")
@@ -148,12 +138,29 @@ class BatchJob(TimeStampedModel):
         return f"batch #{self.pk} ({self.done + self.failed}/{self.total})"
 
     @property
-    def is_finished(self) -> bool:
-        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
-
-    @property
     def percent(self) -> int:
         return round(100 * (self.done + self.failed) / self.total) if self.total else 100
+
+    def enqueue(self, *, delay: float = 0) -> None:
+        from classification.tasks import batch_job_run_task
+        from core.jobs import enqueue_later
+
+        enqueue_later(batch_job_run_task, self.pk, delay=delay)
+
+    def on_finished(self) -> None:
+        """Items nobody will classify any more fail with a reason; the inputs go."""
+        from django.db.models import F
+        from django.utils import translation
+        from django.utils.translation import gettext
+
+        with translation.override(self.language):
+            reason = gettext("The job ended before this file was classified.")
+        left = self.items.filter(status=BatchItem.Status.PENDING).update(
+            status=BatchItem.Status.FAILED, error=reason
+        )
+        if left:
+            BatchJob.objects.filter(pk=self.pk).update(failed=F("failed") + left)
+        self.archive_delete()
 
 
 class BatchItem(models.Model):
@@ -167,7 +174,8 @@ class BatchItem(models.Model):
     )
     index = models.PositiveIntegerField(_("position"))
     original_name = models.CharField(_("original name"), max_length=255)
-    file = models.FileField(_("file"), upload_to=_batch_item_path, max_length=255, blank=True)
+    # Its name inside the job's archive.
+    member = models.CharField(_("name in the archive"), max_length=1024, blank=True)
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )

@@ -3,7 +3,7 @@
 from django.db.models.signals import post_delete
 from django.dispatch import receiver
 
-from classification.models import BatchItem, BatchJob, Image, Prediction
+from classification.models import BatchJob, Image, Prediction
 from core.models import delete_files_after_commit as _delete_after_commit
 from models_registry.models import ModelVersion
 from models_registry.signals import owned_version_deleting
@@ -12,11 +12,6 @@ from models_registry.signals import owned_version_deleting
 @receiver(post_delete, sender=Image)
 def image_files_delete(sender, instance: Image, **kwargs) -> None:
     _delete_after_commit(instance.file, instance.thumbnail)
-
-
-@receiver(post_delete, sender=BatchItem)
-def batch_item_file_delete(sender, instance: BatchItem, **kwargs) -> None:
-    _delete_after_commit(instance.file)
 
 
 @receiver(owned_version_deleting)

@@ -16,14 +16,12 @@ from classification.forms import ClassifierChoiceForm, HistoryFilterForm
 from classification.models import Image
 from core.csv_export import csv_stream
 from core.exceptions import ApplicationError
+from core.ratelimits import rate_limit_hit
 from core.uploads import raise_if_upload_too_large, with_upload_limits
 
 
 def _uploads(request: HttpRequest) -> list[services.Upload]:
-    return [
-        services.Upload(name=f.name or "image", data=f.read())
-        for f in request.FILES.getlist("file")
-    ]
+    return services.uploads_from_files(request.FILES.getlist("file"))
 
 
 def _classes(prediction, top_k: int = 5) -> list[dict]:
@@ -41,6 +39,7 @@ def classify(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ClassifierChoiceForm(request.POST, user=request.user)
         try:
+            rate_limit_hit(action="classify", user=request.user)
             raise_if_upload_too_large(request)
             if form.is_valid():
                 version = services.model_version_resolve(
@@ -198,18 +197,16 @@ def batch_new(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = ClassifierChoiceForm(request.POST, user=request.user)
         try:
+            rate_limit_hit(action="batch", user=request.user)
             raise_if_upload_too_large(request)
             if form.is_valid():
-                uploads = []
-                if archive := request.FILES.get("archive"):
-                    uploads += services.uploads_from_zip(archive.read())
-                uploads += _uploads(request)
                 version = services.model_version_resolve(
                     user=request.user, model=form.cleaned_data["model"]
                 )
                 job = services.batch_job_create(
                     user=request.user,
-                    uploads=uploads,
+                    archive=request.FILES.get("archive"),
+                    uploads=_uploads(request),
                     version=version,
                     store=form.cleaned_data["store"],
                 )

@@ -58,3 +58,4 @@ urlpatterns = [
 ]
 
 handler404 = "core.views.not_found"
+handler500 = "core.views.server_error"

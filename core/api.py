@@ -32,9 +32,12 @@ def error_response(*, code: str, message: str, status_code: int, details=None) -
 
 def exception_handler(exc, context):
     if isinstance(exc, ApplicationError):
-        return error_response(
+        response = error_response(
             code=exc.code, message=exc.message, status_code=exc.status, details=exc.extra
         )
+        if "retry_after" in exc.extra:
+            response["Retry-After"] = str(exc.extra["retry_after"])
+        return response
     if isinstance(exc, OverflowError | DataError):
         # A number too large for the database in a query parameter or body.
         return error_response(

@@ -48,8 +48,38 @@ def _max_pixels() -> int:
     return settings.IMAGE_MAX_PIXELS
 
 
-def open_image(data: bytes, *, draft_size: int | None = None) -> Image.Image:
-    """Decodes an upload into an RGB image, upright per its EXIF orientation."""
+class PixelBudget:
+    """The pixels one request may decode in all (``UPLOAD_MAX_REQUEST_PIXELS``),
+    on top of the limit per image: decoding time stays bounded however many
+    files a request holds. JPEGs count at the reduced size they decode at."""
+
+    def __init__(self, limit: int | None = None) -> None:
+        self.limit = settings.UPLOAD_MAX_REQUEST_PIXELS if limit is None else limit
+        self.spent = 0
+
+    def spend(self, pixels: int) -> None:
+        self.spent += pixels
+        if self.spent > self.limit:
+            raise ApplicationError(
+                _(
+                    "These images hold more than %(megapixels)d megapixels in all; "
+                    "send fewer or smaller images per request."
+                )
+                % {"megapixels": self.limit // 1_000_000},
+                code="too_many_pixels",
+                status=413,
+            )
+
+
+def open_image(
+    data: bytes, *, draft_size: int | None = None, budget: PixelBudget | None = None
+) -> Image.Image:
+    """Decodes an upload into an RGB image, upright per its EXIF orientation.
+
+    With ``draft_size``, the image comes back only as large as needed for its
+    shorter side to keep at least that many pixels: JPEGs are decoded at 1/2,
+    1/4 or 1/8 scale, and other formats are reduced right after decoding, so
+    one full-size picture at most is in memory at any time."""
     if not data:
         raise ApplicationError(_("The file is empty."), code="empty_file")
     try:
@@ -71,9 +101,13 @@ def open_image(data: bytes, *, draft_size: int | None = None) -> Image.Image:
             # leaves at least draft_size pixels on the shorter side.
             scale = draft_size / min(width, height)
             image.draft("RGB", (int(width * scale) + 1, int(height * scale) + 1))
+        if budget is not None:
+            budget.spend(image.size[0] * image.size[1])
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)  # animated: the first frame
         image.load()
+        if draft_size:
+            image = _shrink(image, draft_size)
         ImageOps.exif_transpose(image, in_place=True)
         return _to_rgb(image)
     except ApplicationError:
@@ -92,20 +126,47 @@ def open_image(data: bytes, *, draft_size: int | None = None) -> Image.Image:
         ) from error
 
 
+_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "YCbCr", "La", "RGBa"}
+
+
+def _shrink(image: Image.Image, shorter_side: int) -> Image.Image:
+    """Divides both sides by the largest whole factor that keeps the shorter
+    side at least ``shorter_side`` long (a box filter: every pixel counts)."""
+    factor = min(image.size) // max(1, shorter_side)
+    if factor < 2:
+        return image
+    if image.mode in ("P", "PA", "1"):
+        # Palette indices cannot be averaged: colours first.
+        image = image.convert(
+            "RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB"
+        )
+    size = (image.size[0] // factor, image.size[1] // factor)
+    if image.mode in _REDUCIBLE:
+        small = image.reduce(factor)
+    else:  # 16-bit greyscale and the like
+        small = image.resize(size, Image.Resampling.BOX)
+    small.info = image.info  # keeps the EXIF orientation for exif_transpose
+    return small
+
+
 def _to_rgb(image: Image.Image) -> Image.Image:
     if image.mode == "RGB":
         return image
-    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N", "I"):
-        # 16-bit (or 32-bit int) greyscale: scale to 8 bits instead of clipping.
-        array = np.asarray(image, dtype=np.float64)
-        peak = 65535.0 if image.mode.startswith("I;16") else max(float(array.max()), 1.0)
-        grey = np.clip(array * (255.0 / peak), 0, 255).astype(np.uint8)
+    if image.mode in ("I;16", "I;16L", "I;16B", "I;16N"):
+        # 16-bit greyscale: scale to 8 bits (the high byte) instead of clipping.
+        grey = (np.asarray(image, dtype=np.uint16) >> 8).astype(np.uint8)
         return Image.fromarray(grey, "L").convert("RGB")
+    if image.mode == "I":
+        # 32-bit integers: 0 to the largest value, in float32 (half the memory).
+        array = np.asarray(image, dtype=np.float32)
+        array *= 255.0 / max(float(array.max()), 1.0)
+        return Image.fromarray(np.clip(array, 0, 255).astype(np.uint8), "L").convert("RGB")
     if image.mode == "F":
-        array = np.asarray(image, dtype=np.float64)
-        span = max(float(array.max() - array.min()), 1e-12)
-        grey = ((array - array.min()) * (255.0 / span)).astype(np.uint8)
-        return Image.fromarray(grey, "L").convert("RGB")
+        array = np.asarray(image, dtype=np.float32)
+        low = float(array.min())
+        array -= low
+        array *= 255.0 / max(float(array.max()), 1e-12)
+        return Image.fromarray(array.astype(np.uint8), "L").convert("RGB")
     if image.mode == "P" and "transparency" in image.info:
         image = image.convert("RGBA")
     if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
@@ -137,8 +198,10 @@ def to_tensor(image: Image.Image, spec: Preprocessing) -> np.ndarray:
     return array[np.newaxis]
 
 
-def image_to_tensor(data: bytes, spec: Preprocessing) -> np.ndarray:
-    return to_tensor(open_image(data, draft_size=spec.resize), spec)
+def image_to_tensor(
+    data: bytes, spec: Preprocessing, *, budget: PixelBudget | None = None
+) -> np.ndarray:
+    return to_tensor(open_image(data, draft_size=spec.resize, budget=budget), spec)
 
 
 def encode_jpeg(image: Image.Image, max_side: int) -> bytes:

@@ -7,6 +7,7 @@ passes ``UPLOAD_MAX_FILE_BYTES`` or the files together pass
 
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.core.files.uploadhandler import FileUploadHandler, StopUpload
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
-from core.images import open_image
+from core.images import PixelBudget, open_image
 
 LIMIT_ATTRIBUTE = "upload_limit_exceeded"
 
@@ -105,11 +106,43 @@ def with_upload_limits(view):
 # ------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
 class Upload:
-    name: str
-    data: bytes
-    folder: str = ""  # inside a zip: the folder the file was in
+    """One uploaded file: its name, and its bytes, read only when asked for
+    (``data``), so a request holding many files keeps one in memory at a time."""
+
+    __slots__ = ("_data", "_read", "folder", "name")
+
+    def __init__(
+        self,
+        name: str,
+        data: bytes | None = None,
+        *,
+        read: Callable[[], bytes] | None = None,
+        folder: str = "",
+    ) -> None:
+        self.name, self.folder = name, folder  # folder: inside a zip, the one it was in
+        self._data, self._read = data, read
+
+    @classmethod
+    def from_file(cls, file) -> "Upload":
+        """A file of the request (``request.FILES``; its size was limited while
+        the body was read), read when needed."""
+
+        def read() -> bytes:
+            file.seek(0)
+            return file.read()
+
+        return cls(file.name or "image", read=read)
+
+    @property
+    def data(self) -> bytes:
+        if self._data is not None:
+            return self._data
+        return self._read() if self._read is not None else b""
+
+
+def uploads_from_files(files) -> list[Upload]:
+    return [Upload.from_file(file) for file in files]
 
 
 def clean_name(name: str) -> str:
@@ -124,29 +157,42 @@ def _bounded_read(handle, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
-def uploads_from_zip(data: bytes, *, max_files: int | None = None) -> list[Upload]:
-    """The images inside a zip. Members are read into memory one by one with
-    every limit checked as they are read; nothing is extracted by its path."""
+@dataclass(frozen=True)
+class ZipMember:
+    info: zipfile.ZipInfo
+    name: str  # the file's own name, for display
+    folder: str  # the folder it is in (the class, for examples)
+
+
+def zip_open(source) -> zipfile.ZipFile:
+    """``source``: bytes, a path, or a file (an upload is read from its
+    temporary file, not loaded into memory)."""
+    if isinstance(source, bytes | bytearray):
+        source = io.BytesIO(source)
     try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as error:
+        return zipfile.ZipFile(source)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as error:
         raise ApplicationError(_("The file is not a valid zip archive."), code="bad_zip") from error
-    members = [
-        info
-        for info in archive.infolist()
-        if not info.is_dir()
-        and not clean_name(info.filename).startswith(".")
-        and "__MACOSX/" not in info.filename
-    ]
+
+
+def zip_members(archive: zipfile.ZipFile, *, max_files: int | None = None) -> list[ZipMember]:
+    """Checks a zip's directory before anything is read or stored: how many
+    files, how large each and all of them are once unpacked, how well they
+    compress (bombs), encryption, names listed twice. Folders and hidden files
+    (``.DS_Store``, ``__MACOSX/``) are left out. Python's zip reader never
+    unpacks more than a member's declared size, so these checks bound the
+    reads that follow."""
     max_files = max_files or settings.BATCH_MAX_FILES
-    if len(members) > max_files:
-        raise ApplicationError(
-            _("The zip holds %(count)d files; at most %(max)d are allowed.")
-            % {"count": len(members), "max": max_files},
-            code="too_many_files",
-        )
-    uploads, total = [], 0
-    for info in members:
+    members, seen, total = [], set(), 0
+    for info in archive.infolist():
+        name = clean_name(info.filename)
+        if info.is_dir() or not name or name.startswith(".") or "__MACOSX/" in info.filename:
+            continue
+        if info.filename in seen:
+            raise ApplicationError(
+                _("The zip lists “%(name)s” twice.") % {"name": name}, code="bad_zip"
+            )
+        seen.add(info.filename)
         if info.flag_bits & 0x1:
             raise ApplicationError(
                 _("Encrypted zip files are not supported."), code="encrypted_zip"
@@ -154,45 +200,92 @@ def uploads_from_zip(data: bytes, *, max_files: int | None = None) -> list[Uploa
         if info.file_size > settings.UPLOAD_MAX_FILE_BYTES:
             raise ApplicationError(
                 _("“%(name)s” in the zip is larger than %(size)d MB.")
-                % {
-                    "name": clean_name(info.filename),
-                    "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20,
-                },
+                % {"name": name, "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20},
                 code="file_too_large",
                 status=413,
             )
-        if (
-            info.compress_size
-            and info.file_size / info.compress_size > settings.BATCH_MAX_COMPRESSION_RATIO
-        ):
+        if info.file_size > max(1, info.compress_size) * settings.BATCH_MAX_COMPRESSION_RATIO:
             raise ApplicationError(
-                _("“%(name)s” is compressed suspiciously well (a zip bomb?).")
-                % {"name": clean_name(info.filename)},
+                _("“%(name)s” is compressed suspiciously well (a zip bomb?).") % {"name": name},
                 code="zip_bomb",
             )
-        remaining = settings.BATCH_MAX_UNCOMPRESSED_BYTES - total
-        # Declared sizes can lie: the reads themselves are bounded too.
-        try:
-            with archive.open(info) as handle:
-                content = _bounded_read(handle, min(settings.UPLOAD_MAX_FILE_BYTES, remaining))
-        except (zipfile.BadZipFile, OSError, EOFError, RuntimeError) as error:
+        total += info.file_size
+        if total > settings.BATCH_MAX_UNCOMPRESSED_BYTES:
             raise ApplicationError(
-                _("“%(name)s” in the zip cannot be read.") % {"name": clean_name(info.filename)},
-                code="bad_zip",
-            ) from error
-        if content is None:
-            raise ApplicationError(
-                _("The zip unpacks to more than the allowed size."),
+                _("The zip unpacks to more than %(size)d MB.")
+                % {"size": settings.BATCH_MAX_UNCOMPRESSED_BYTES // 2**20},
                 code="zip_too_large",
                 status=413,
             )
-        total += len(content)
         parts = info.filename.replace("\\", "/").split("/")
         folder = clean_name(parts[-2]) if len(parts) > 1 else ""
-        uploads.append(Upload(name=clean_name(info.filename), data=content, folder=folder))
-    if not uploads:
+        members.append(ZipMember(info=info, name=name, folder=folder))
+        if len(members) > max_files:
+            raise ApplicationError(
+                _("The zip holds more than %(max)d files.") % {"max": max_files},
+                code="too_many_files",
+            )
+    if not members:
         raise ApplicationError(_("The zip holds no files."), code="no_images")
-    return uploads
+    return members
+
+
+def zip_member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
+    """One member's bytes, never more than the limit for one file."""
+    try:
+        with archive.open(info) as handle:
+            data = _bounded_read(handle, min(info.file_size, settings.UPLOAD_MAX_FILE_BYTES))
+    except (zipfile.BadZipFile, OSError, EOFError, RuntimeError, ValueError) as error:
+        raise ApplicationError(
+            _("“%(name)s” in the zip cannot be read.") % {"name": clean_name(info.filename)},
+            code="bad_zip",
+        ) from error
+    if data is None:
+        raise ApplicationError(
+            _("“%(name)s” in the zip is larger than it says.")
+            % {"name": clean_name(info.filename)},
+            code="bad_zip",
+        )
+    return data
+
+
+def uploads_from_zip(source, *, max_files: int | None = None) -> list[Upload]:
+    """The files inside a zip, checked (``zip_members``) and each read from the
+    archive only when its ``data`` is asked for; nothing is extracted by path."""
+    archive = zip_open(source)
+    return [
+        Upload(
+            member.name,
+            read=lambda info=member.info: zip_member_read(archive, info),
+            folder=member.folder,
+        )
+        for member in zip_members(archive, max_files=max_files)
+    ]
+
+
+def pending_uploads_check(*, user, adding: int) -> None:
+    """A user's uploads waiting for a worker (the archives of their unfinished
+    jobs) may take at most UPLOAD_MAX_PENDING_BYTES on disk."""
+    from django.db.models import Sum
+
+    from core.jobs import leased_job_models
+    from core.models import UploadedArchive
+
+    held = 0
+    for model in leased_job_models():
+        if issubclass(model, UploadedArchive):
+            waiting = model.objects.filter(user=user, status__in=model.ACTIVE)
+            held += waiting.aggregate(n=Sum("archive_bytes"))["n"] or 0
+    if held + adding > settings.UPLOAD_MAX_PENDING_BYTES:
+        raise ApplicationError(
+            _(
+                "Your uploads waiting to be processed would take more than %(size)d MB; "
+                "wait until your running jobs finish."
+            )
+            % {"size": settings.UPLOAD_MAX_PENDING_BYTES // 2**20},
+            code="upload_quota",
+            status=413,
+        )
 
 
 def read_data_within_limits(request):
@@ -210,10 +303,13 @@ def read_data_within_limits(request):
     return data
 
 
-def open_upload(upload: Upload, *, draft_size: int):
+def open_upload(
+    upload: Upload, *, draft_size: int, data: bytes | None = None, budget: PixelBudget | None = None
+):
     """The upload as a decoded Pillow image, or an ApplicationError naming the
     file: too large (413), or not a usable image (the decoder's reason)."""
-    if len(upload.data) > settings.UPLOAD_MAX_FILE_BYTES:
+    data = upload.data if data is None else data
+    if len(data) > settings.UPLOAD_MAX_FILE_BYTES:
         raise ApplicationError(
             _("“%(name)s” is larger than %(size)d MB.")
             % {"name": clean_name(upload.name), "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20},
@@ -221,10 +317,11 @@ def open_upload(upload: Upload, *, draft_size: int):
             status=413,
         )
     try:
-        return open_image(upload.data, draft_size=draft_size)
+        return open_image(data, draft_size=draft_size, budget=budget)
     except ApplicationError as error:
         raise ApplicationError(
-            f"{clean_name(upload.name) or _('Image')}: {error.message}",
+            _("%(name)s: %(reason)s")
+            % {"name": clean_name(upload.name) or _("Image"), "reason": error.message},
             code=error.code,
             status=error.status,
             extra={"file": clean_name(upload.name)},

@@ -5,16 +5,11 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
-from rest_framework.throttling import ScopedRateThrottle
 
 from classification import selectors, services
 from classification.api import serializers as s
+from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as _read_body
-
-
-def _uploads_from_files(files) -> list[services.Upload]:
-    return [services.Upload(name=f.name or "image", data=f.read()) for f in files]
-
 
 FILTERS = [
     OpenApiParameter("model", OpenApiTypes.INT, description="Only this model version id."),
@@ -28,10 +23,6 @@ class ClassificationListApi(generics.ListAPIView):
 
     serializer_class = s.PredictionSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
-    throttle_scope = "classify"
-
-    def get_throttles(self):
-        return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
     def get_queryset(self):
         filters = s.HistoryFilterSerializer(data=self.request.query_params)
@@ -54,6 +45,7 @@ class ClassificationListApi(generics.ListAPIView):
         ),
     )
     def post(self, request):
+        rate_limit_hit(action="classify", user=request.user)
         data = _read_body(request)
         if request.content_type.startswith("application/json"):
             payload = s.ClassifyJsonSerializer(data=data)
@@ -64,7 +56,7 @@ class ClassificationListApi(generics.ListAPIView):
             options_serializer = s.ClassifyOptionsSerializer(data=data)
             options_serializer.is_valid(raise_exception=True)
             options = options_serializer.validated_data
-            uploads = _uploads_from_files(request.FILES.getlist("file"))
+            uploads = services.uploads_from_files(request.FILES.getlist("file"))
         version = services.model_version_resolve(user=request.user, model=options["model"])
         predictions = services.classify_uploads(
             user=request.user, uploads=uploads, version=version, store=options["store"]
@@ -93,10 +85,6 @@ class BatchListApi(generics.ListAPIView):
 
     serializer_class = s.BatchJobSerializer
     parser_classes = [MultiPartParser, FormParser]
-    throttle_scope = "batch"
-
-    def get_throttles(self):
-        return [ScopedRateThrottle()] if self.request.method == "POST" else super().get_throttles()
 
     def get_queryset(self):
         return selectors.batch_job_list_for_user(user=self.request.user)
@@ -106,18 +94,16 @@ class BatchListApi(generics.ListAPIView):
         responses={202: s.BatchJobSerializer},
     )
     def post(self, request):
+        rate_limit_hit(action="batch", user=request.user)
         data = _read_body(request)
         payload = s.BatchCreateSerializer(data=data)
         payload.is_valid(raise_exception=True)
         options = payload.validated_data
-        uploads = []
-        if archive := request.FILES.get("archive"):
-            uploads += services.uploads_from_zip(archive.read())
-        uploads += _uploads_from_files(request.FILES.getlist("file"))
         version = services.model_version_resolve(user=request.user, model=options["model"])
         job = services.batch_job_create(
             user=request.user,
-            uploads=uploads,
+            archive=request.FILES.get("archive"),
+            uploads=services.uploads_from_files(request.FILES.getlist("file")),
             version=version,
             top_k=options["top_k"],
             store=options["store"],

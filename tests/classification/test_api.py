@@ -215,15 +215,8 @@ def test_token_authentication_works_for_classifying(api_client, user, imagenet_m
     assert response.status_code == 201
 
 
-def test_classify_is_throttled_per_user(client_a, monkeypatch):
-    from rest_framework.throttling import SimpleRateThrottle
-
-    # DRF reads the rates once at import; patch them for this test only.
-    monkeypatch.setattr(
-        SimpleRateThrottle,
-        "THROTTLE_RATES",
-        {**SimpleRateThrottle.THROTTLE_RATES, "classify": "2/minute"},
-    )
+def test_classify_is_throttled_per_user(client_a, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "classify": "2/minute"}
     data = encode(PILImage.new("RGB", (64, 64)), "PNG")
     codes = [
         client_a.post(
@@ -233,5 +226,5 @@ def test_classify_is_throttled_per_user(client_a, monkeypatch):
     ]
     assert codes == [200, 200, 429]
     response = client_a.post(URL, {"file": [SimpleUploadedFile("x.png", data)]}, format="multipart")
-    assert response.json()["error"]["code"] == "throttled"
+    assert response.json()["error"]["code"] == "rate_limited"
     assert "Retry-After" in response

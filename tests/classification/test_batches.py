@@ -5,10 +5,12 @@ from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.files.storage import default_storage
 from django.urls import reverse
 from django.utils import timezone
 
 from classification import services
+from core.jobs import job_claim, jobs_sweep
 from classification.models import BatchItem, BatchJob, Prediction
 from core.exceptions import ApplicationError
 from tests.accounts.factories import UserFactory
@@ -63,10 +65,18 @@ def test_zip_total_size_is_bounded_while_reading(settings):
     assert error.value.code == "zip_too_large"
 
 
+def _stored_uploads() -> set[str]:
+    try:
+        return set(default_storage.listdir("uploads")[1])
+    except FileNotFoundError:
+        return set()
+
+
 def test_batch_via_api_with_one_bad_file(
     api_client, user, imagenet_model, django_capture_on_commit_callbacks
 ):
     api_client.force_authenticate(user)
+    before = _stored_uploads()
     with django_capture_on_commit_callbacks(execute=True):  # the inline backend runs the job
         response = api_client.post(
             URL, {"archive": SimpleUploadedFile("photos.zip", sample_zip())}, format="multipart"
@@ -88,8 +98,10 @@ def test_batch_via_api_with_one_bad_file(
     assert by_name["broken.jpg"]["status"] == "failed"
     assert "damaged" in by_name["broken.jpg"]["error"]
     assert Prediction.objects.filter(user=user, batch_item__isnull=False).count() == 3
-    # Inputs are removed once classified.
-    assert not BatchItem.objects.exclude(file="").exists()
+    # The uploaded zip is removed once the job has ended.
+    finished = BatchJob.objects.get()
+    assert not finished.archive and finished.archive_bytes > 0
+    assert _stored_uploads() == before
 
 
 def test_batch_of_plain_files(api_client, user, imagenet_model, django_capture_on_commit_callbacks):
@@ -132,8 +144,8 @@ def test_running_a_job_twice_never_duplicates(user, imagenet_model):
 def test_a_job_whose_worker_died_is_resumed_after_its_lease(user, imagenet_model, settings):
     job = _job_with_items(user, imagenet_model, count=4)
     # Worker A takes the job and its first item, then dies (no more heartbeats).
-    assert services.batch_job_claim(job_id=job.pk, worker="a")
-    held = services._claim_item(job=job, worker="a")
+    assert job_claim(job=job, worker="a")
+    held = services.batch_item_claim(job=job, worker="a")
     assert held.index == 0
     # B joins the running job and does every item nobody holds.
     joined = services.batch_job_run(job_id=job.pk, worker="b")
@@ -152,11 +164,11 @@ def test_a_job_whose_worker_died_is_resumed_after_its_lease(user, imagenet_model
 
 def test_two_runners_share_a_batch_and_never_take_the_same_item(user, imagenet_model):
     job = _job_with_items(user, imagenet_model, count=6)
-    assert services.batch_job_claim(job_id=job.pk, worker="a")
-    first = services._claim_item(job=job, worker="a")
-    second = services._claim_item(job=job, worker="b")
+    assert job_claim(job=job, worker="a")
+    first = services.batch_item_claim(job=job, worker="a")
+    second = services.batch_item_claim(job=job, worker="b")
     assert first.pk != second.pk
-    assert services._runners_for(1000) == settings_runners() and services._runners_for(5) == 1
+    assert services.batch_runners_for(1000) == settings_runners() and services.batch_runners_for(5) == 1
 
 
 def settings_runners() -> int:

@@ -10,6 +10,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from classification import services
+from core.jobs import job_claim, jobs_sweep
 from classification.models import BatchItem, BatchJob, Prediction
 from tests.classification.images import jpeg
 from tests.models_registry.test_worker import DB_BACKEND, start_worker, wait_until, worker_env
@@ -31,10 +32,10 @@ def test_sweep_requeues_an_abandoned_job_and_fails_one_out_of_attempts(
     user, imagenet_model, settings, django_capture_on_commit_callbacks
 ):
     abandoned = _job(user, imagenet_model)
-    assert services.batch_job_claim(job_id=abandoned.pk, worker="dead")
+    assert job_claim(job=abandoned, worker="dead")
     _expire(abandoned)
     with django_capture_on_commit_callbacks(execute=True):  # re-enqueued: runs inline here
-        counts = services.batch_jobs_sweep()
+        counts = jobs_sweep(job_class=BatchJob)
     assert counts["requeued"] == 1
     abandoned.refresh_from_db()
     assert (abandoned.status, abandoned.done, abandoned.attempts) == ("succeeded", 3, 2)
@@ -44,7 +45,7 @@ def test_sweep_requeues_an_abandoned_job_and_fails_one_out_of_attempts(
         status="running", attempts=settings.BATCH_MAX_ATTEMPTS, worker="dead"
     )
     _expire(hopeless)
-    assert services.batch_jobs_sweep()["failed"] == 1
+    assert jobs_sweep(job_class=BatchJob)["failed"] == 1
     hopeless.refresh_from_db()
     assert hopeless.status == "failed" and "3 times" in hopeless.error
 
@@ -65,7 +66,7 @@ def test_queued_jobs_that_waited_too_long_are_sent_again(user, imagenet_model, s
     BatchJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
     from django_tasks_db.models import DBTaskResult
 
-    assert services.batch_jobs_sweep()["resent"] == 1
+    assert jobs_sweep(job_class=BatchJob)["resent"] == 1
     assert DBTaskResult.objects.filter(status="READY").count() == 1
 
 
@@ -127,7 +128,7 @@ def test_requeued_jobs_wait_longer_each_time(
     BatchJob.objects.filter(pk=job.pk).update(status="running", attempts=2, worker="dead")
     _expire(job)
     with django_capture_on_commit_callbacks(execute=True):
-        assert services.batch_jobs_sweep()["requeued"] == 1
+        assert jobs_sweep(job_class=BatchJob)["requeued"] == 1
     task = DBTaskResult.objects.get()
     wait = (task.run_after - timezone.now()).total_seconds()
     assert 2 < wait <= 4  # the third run waits 4 s, not at once

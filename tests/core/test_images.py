@@ -154,3 +154,57 @@ def test_damaged_pixel_data_behind_a_good_header():
     start = data.index(b"IDAT") + 8
     data[start : start + 10] = b"\x00" * 10
     assert _error_code(bytes(data)) == "corrupt_image"
+
+
+# Bounded decoding: what comes back is only as large as needed
+# ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "mode",
+    ["L", "RGB", "RGBA", "P", "1", "I;16", "LA"],
+)
+def test_big_images_of_every_mode_come_back_reduced_with_their_colours(mode):
+    colour = Image.new("RGB", (2000, 1200), (200, 40, 40))
+    source = colour.convert(mode, dither=Image.Dither.NONE)
+    image = open_image(encode(source, "PNG"), draft_size=256)
+    assert image.mode == "RGB"
+    # The largest whole factor that keeps the shorter side >= 256: 1200 // 256 = 4.
+    assert image.size == (500, 300)
+    if mode != "I;16":  # (8-bit values read as 16-bit are dark; grey and even is enough)
+        expected = np.asarray(source.convert("RGB"), dtype=np.float64).mean(axis=(0, 1))
+        assert np.allclose(image.getpixel((250, 150)), expected, atol=3)
+    assert image.getpixel((10, 10)) == image.getpixel((490, 290))
+
+
+def test_reduction_keeps_the_exif_orientation():
+    tall = Image.new("RGB", (2000, 1000), (10, 20, 30))
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90° clockwise to display
+    image = open_image(encode(tall, "PNG", exif=exif.tobytes()), draft_size=256)
+    assert image.size == (334, 667)  # reduced by 3 (rounding up), then turned upright
+
+
+def test_sixteen_bit_images_do_not_need_a_float_copy():
+    # 16-bit greyscale at full range: the high byte, not a float64 array eight
+    # times the image (the old path held ~8 bytes per pixel).
+    array = np.full((40, 60), 65535, dtype=np.uint16)
+    image = open_image(encode(Image.fromarray(array), "PNG"))
+    assert image.getpixel((5, 5)) == (255, 255, 255)
+
+
+def test_a_request_has_a_pixel_budget_counted_at_the_decoded_size(settings):
+    from core.images import PixelBudget
+
+    settings.UPLOAD_MAX_REQUEST_PIXELS = 1_000_000
+    budget = PixelBudget()
+    big = jpeg(4000, 3000)  # 12 MP, decoded at 1/8: 500 x 375
+    for _ in range(5):
+        open_image(big, draft_size=256, budget=budget)
+    assert budget.spent == 5 * 500 * 375
+    with pytest.raises(ApplicationError) as error:
+        open_image(big, draft_size=256, budget=budget)
+    assert (error.value.code, error.value.status) == ("too_many_pixels", 413)
+    png = encode(Image.new("L", (1200, 1000)), "PNG")  # PNG decodes whole: 1.2 MP
+    with pytest.raises(ApplicationError):
+        open_image(png, draft_size=256, budget=PixelBudget())

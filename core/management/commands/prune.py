@@ -22,7 +22,7 @@ def _walk(storage, folder: str):
 class Command(BaseCommand):
     help = (
         "Delete finished task results older than --days, and media files that no "
-        "image, batch item, example or model version refers to (older than an hour)."
+        "image, job, example or model version refers to (older than an hour)."
     )
 
     def add_arguments(self, parser):
@@ -33,7 +33,9 @@ class Command(BaseCommand):
         from django.tasks import task_backends
         from django_tasks_db.backend import DatabaseBackend
 
-        from classification.models import BatchItem, Image
+        from classification.models import Image
+        from core.jobs import leased_job_models
+        from core.models import UploadedArchive
         from models_registry.models import ModelVersion
         from training.models import Example
 
@@ -47,13 +49,17 @@ class Command(BaseCommand):
         referenced = set()
         for image in Image.objects.values_list("file", "thumbnail"):
             referenced.update(image)
-        referenced.update(BatchItem.objects.exclude(file="").values_list("file", flat=True))
+        for model in leased_job_models():
+            if issubclass(model, UploadedArchive):
+                referenced.update(
+                    model.objects.exclude(archive="").values_list("archive", flat=True)
+                )
         for files in ModelVersion.objects.values_list("file", "onnx_file"):
             referenced.update(files)
         referenced.update(Example.objects.values_list("file", flat=True))
         cutoff = time.time() - 3600  # files younger than this may belong to a running upload
         removed = 0
-        for folder in ("images", "batches", "models", "examples"):
+        for folder in ("images", "batches", "uploads", "models", "examples"):
             for name in _walk(default_storage, folder):
                 if name in referenced:
                     continue

@@ -1,0 +1,36 @@
+"""Writes for classification: single images now (``classify``), many in the
+background (``batches``)."""
+
+from core.uploads import Upload, clean_name, uploads_from_files, uploads_from_zip
+
+from .batches import (
+    batch_item_claim,
+    batch_job_create,
+    batch_job_enqueue,
+    batch_job_run,
+    batch_runners_for,
+)
+from .classify import (
+    STORED_RESULTS,
+    classify_uploads,
+    model_version_resolve,
+    prediction_delete,
+    prediction_delete_all,
+)
+
+__all__ = [
+    "STORED_RESULTS",
+    "Upload",
+    "batch_item_claim",
+    "batch_job_create",
+    "batch_job_enqueue",
+    "batch_job_run",
+    "batch_runners_for",
+    "classify_uploads",
+    "clean_name",
+    "model_version_resolve",
+    "prediction_delete",
+    "prediction_delete_all",
+    "uploads_from_files",
+    "uploads_from_zip",
+]

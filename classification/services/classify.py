@@ -1,0 +1,204 @@
+"""Classifying images now, in the request: choosing the model, decoding each
+upload once and within budget, storing what is kept."""
+
+import hashlib
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+from django.conf import settings
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.db.models import F
+from django.utils.translation import gettext as _
+
+from accounts.models import User
+from classification import inference
+from classification.models import BatchItem, BatchJob, Image, Prediction
+from core.exceptions import ApplicationError
+from core.images import PixelBudget, encode_jpeg, to_tensor
+from core.storage import storage_errors
+from core.uploads import Upload, clean_name, open_upload
+from models_registry.models import ModelVersion
+from models_registry.selectors import model_version_for_alias_cached
+
+logger = logging.getLogger(__name__)
+
+STORED_RESULTS = 10  # classes kept per prediction (top_k asks for up to this many)
+
+
+# Choosing a model
+# ------------------------------------------------------------------------------
+
+
+def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersion:
+    """``model`` is an alias name (default: ``default``) or a version id."""
+    model = str(model).strip() if model not in (None, "") else "default"
+    if model.isdigit() and len(model) <= 18:
+        version = (
+            ModelVersion.objects.select_related("label_set")
+            .filter(pk=int(model), status=ModelVersion.Status.READY)
+            .first()
+        )
+    else:
+        version = model_version_for_alias_cached(alias=model)
+    if version is not None and not version.usable_by(user):
+        version = None  # someone else's classifier: as if it did not exist
+    if version is None:
+        raise ApplicationError(
+            _("There is no ready classifier called “%(model)s”.") % {"model": model},
+            code="unknown_model",
+        )
+    if version.status != ModelVersion.Status.READY:
+        raise ApplicationError(
+            _("This model is not ready to classify yet."), code="model_not_ready", status=409
+        )
+    return version
+
+
+# Single images
+# ------------------------------------------------------------------------------
+
+
+@dataclass
+class _Prepared:
+    """One decoded upload, reduced to what is kept: the model's input and, when
+    the image is stored, its re-encoded JPEGs (the decoded picture is gone)."""
+
+    name: str
+    tensor: np.ndarray
+    width: int = 0
+    height: int = 0
+    sha256: str = ""
+    full: bytes = b""
+    thumb: bytes = b""
+
+
+def _prepare(upload: Upload, *, spec, store: bool, budget: PixelBudget) -> _Prepared:
+    data = upload.data
+    draft = max(spec.resize, settings.STORED_IMAGE_MAX_SIDE) if store else spec.resize
+    image = open_upload(upload, data=data, draft_size=draft, budget=budget)
+    prepared = _Prepared(name=clean_name(upload.name), tensor=to_tensor(image, spec))
+    if store:
+        prepared.width, prepared.height = image.size
+        prepared.sha256 = hashlib.sha256(data).hexdigest()
+        prepared.full = encode_jpeg(image, settings.STORED_IMAGE_MAX_SIDE)
+        prepared.thumb = encode_jpeg(image, settings.THUMBNAIL_SIDE)
+    return prepared
+
+
+def _store_image(*, user: User, prepared: _Prepared) -> Image:
+    image = Image(
+        user=user,
+        original_name=prepared.name,
+        width=prepared.width,
+        height=prepared.height,
+        sha256=prepared.sha256,
+    )
+    image.file.save("image.jpg", ContentFile(prepared.full), save=False)
+    image.thumbnail.save("thumb.jpg", ContentFile(prepared.thumb), save=False)
+    image.save()
+    return image
+
+
+def _results(probabilities, version: ModelVersion) -> list[dict]:
+    ranked = inference.rank(probabilities, version, top_k=STORED_RESULTS, language="en")
+    return [
+        {"index": label.index, "key": label.key, "probability": round(label.probability, 6)}
+        for label in ranked
+    ]
+
+
+class _AlreadyDone(Exception):
+    """Another worker classified this batch item meanwhile: keep theirs."""
+
+
+@storage_errors()
+def classify_uploads(
+    *,
+    user: User,
+    uploads: list[Upload],
+    version: ModelVersion,
+    store: bool = True,
+    batch_item: "BatchItem | None" = None,
+) -> list[Prediction]:
+    """Classifies several images at once. Images are decoded one at a time and
+    reduced at once (one full-size picture in memory at most), within the
+    request's pixel budget; one bad file fails the whole request with its name,
+    and nothing is stored. With ``batch_item``, the prediction and the item's
+    new status are written in one transaction."""
+    if not uploads:
+        raise ApplicationError(_("Choose at least one image."), code="no_images")
+    if len(uploads) > settings.CLASSIFY_MAX_FILES:
+        raise ApplicationError(
+            _("At most %(max)d images per request; use a batch for more.")
+            % {"max": settings.CLASSIFY_MAX_FILES},
+            code="too_many_images",
+        )
+    spec = inference.preprocessing_for(version)
+    budget = PixelBudget()
+    prepared = [_prepare(upload, spec=spec, store=store, budget=budget) for upload in uploads]
+    probabilities = inference.run(version, np.concatenate([item.tensor for item in prepared]))
+
+    stored_files: list = []
+    try:
+        with transaction.atomic():
+            if batch_item is not None and not _batch_item_mark_done(batch_item):
+                raise _AlreadyDone()
+            predictions = []
+            for item, row in zip(prepared, probabilities, strict=True):
+                image = _store_image(user=user, prepared=item) if store else None
+                if image is not None:
+                    stored_files += [image.file, image.thumbnail]
+                results = _results(row, version)
+                threshold = version.confidence_threshold
+                predictions.append(
+                    Prediction.objects.create(
+                        user=user,
+                        image=image,
+                        model_version=version,
+                        label_set=version.label_set,
+                        original_name=item.name,
+                        results=results,
+                        top_key=results[0]["key"],
+                        top_probability=results[0]["probability"],
+                        none_of_these=threshold is not None
+                        and results[0]["probability"] < threshold,
+                        batch_item=batch_item,
+                    )
+                )
+    except BaseException:
+        for stored in stored_files:  # no orphan files when the rows are rolled back
+            stored.delete(save=False)
+        raise
+    return predictions
+
+
+def prediction_delete(*, user: User, prediction_id: int) -> None:
+    prediction = (
+        Prediction.objects.filter(user=user, pk=prediction_id).select_related("image").first()
+    )
+    if prediction is None:
+        raise ApplicationError(_("Not found."), code="not_found", status=404)
+    with transaction.atomic():
+        if prediction.image is not None:
+            prediction.image.delete()
+        prediction.delete()
+
+
+def prediction_delete_all(*, user: User) -> int:
+    with transaction.atomic():
+        count = Prediction.objects.filter(user=user).count()
+        Image.objects.filter(user=user).delete()
+        Prediction.objects.filter(user=user).delete()
+    return count
+
+
+def _batch_item_mark_done(item: BatchItem) -> bool:
+    """Inside the prediction's transaction: the item is done, once."""
+    updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
+        status=BatchItem.Status.DONE
+    )
+    if updated:
+        BatchJob.objects.filter(pk=item.job_id).update(done=F("done") + 1)
+    return bool(updated)
