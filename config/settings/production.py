@@ -25,6 +25,11 @@ def _cache(url: str) -> dict:
     if scheme not in ("redis", "rediss"):
         return env.cache_url_config(url)
     config = env.cache_url_config(url, backend="django.core.cache.backends.redis.RedisCache")
+    # django-environ writes ?key_prefix=... (and timeout, version) in lower case
+    # for this backend, where Django only reads upper case: put them right.
+    for key in ("key_prefix", "timeout", "version", "key_function"):
+        if key in config:
+            config[key.upper()] = config.pop(key)
     options = config.setdefault("OPTIONS", {})
     options.setdefault("socket_connect_timeout", 2)
     options.setdefault("socket_timeout", 2)
