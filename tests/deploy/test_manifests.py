@@ -185,3 +185,23 @@ def test_configured_variables_are_documented(rendered):
         if doc["kind"] in ("ConfigMap", "Secret"):
             keys = set(doc.get("data", {})) | set(doc.get("stringData", {}))
             assert keys <= documented | {"DJANGO_SETTINGS_MODULE"}, keys - documented
+
+
+def test_the_first_step_brings_what_the_migration_job_needs_and_no_app(rendered):
+    readme = (ROOT / "README.md").read_text()
+    selector = re.search(r"-l '(app\.kubernetes\.io/component in \(([a-z,-]+)\))'", readme)
+    assert selector, "the README applies settings and the template before the app"
+    components = set(selector.group(2).split(","))
+    first = [
+        d
+        for d in rendered
+        if d["metadata"].get("labels", {}).get("app.kubernetes.io/component") in components
+    ]
+    names = {(d["kind"], d["metadata"]["name"]) for d in first}
+    assert {("Namespace", "picsort"), ("ConfigMap", "picsort"), ("CronJob", "picsort-migrate")} <= (
+        names
+    )
+    template = _pod_spec(_by_kind(first, "CronJob")["picsort-migrate"])["containers"][0]
+    sources = {next(iter(source.values()))["name"] for source in template["envFrom"]}
+    assert sources == {"picsort"}  # the ConfigMap above and the Secret applied by hand
+    assert not [name for kind, name in names if kind == "Deployment" and name != "picsort-redis"]
