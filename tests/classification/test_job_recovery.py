@@ -11,14 +11,14 @@ from django.utils import timezone
 
 from classification import services
 from core.jobs import job_claim, jobs_sweep
-from classification.models import BatchItem, BatchJob, Prediction
+from classification.models import BatchItem, BatchJob, Image, Prediction
 from tests.classification.images import jpeg
 from tests.models_registry.test_worker import DB_BACKEND, start_worker, wait_until, worker_env
 
 
-def _job(user, version, count=3, size=(320, 240)) -> BatchJob:
+def _job(user, version, count=3, size=(320, 240), store=False) -> BatchJob:
     uploads = [services.Upload(name=f"{i:03}.jpg", data=jpeg(*size, seed=i)) for i in range(count)]
-    return services.batch_job_create(user=user, uploads=uploads, version=version, store=False)
+    return services.batch_job_create(user=user, uploads=uploads, version=version, store=store)
 
 
 def _expire(job: BatchJob) -> None:
@@ -76,7 +76,9 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
     settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "batches"]}}
     settings.BATCH_LEASE_SECONDS = 2
     env = {**worker_env(), "DJANGO_BATCH_LEASE_SECONDS": "2"}
-    job = _job(user, imagenet_model, count=150, size=(640, 480))
+    # Kept images: a kill between storing an image and marking its item done
+    # must leave neither an orphan image nor a second classification.
+    job = _job(user, imagenet_model, count=150, size=(640, 480), store=True)
 
     first = start_worker("batches", env=env)
     try:
@@ -110,6 +112,9 @@ def test_a_stopped_worker_loses_no_item_and_duplicates_none(user, imagenet_model
     assert (job.done, job.failed, job.attempts) == (150, 0, 2)
     assert Prediction.objects.filter(batch_item__job=job).count() == 150
     assert set(BatchItem.objects.filter(job=job).values_list("status", flat=True)) == {"done"}
+    assert Prediction.objects.filter(user=user, batch_item__isnull=True).count() == 0
+    assert Image.objects.filter(user=user).count() == 150
+    assert Image.objects.filter(user=user, prediction__isnull=True).count() == 0
 
 
 @pytest.mark.django_db
