@@ -47,12 +47,13 @@ def test_readme_training_examples_work_as_written(live_server, user, imagenet_mo
     )
     assert result.returncode == 0, result.stderr + result.stdout[-3000:]
     outputs = [o.replace(" ", "") for o in result.stdout.split("---")[:-1]]
-    assert len(outputs) == 9
+    assert len(outputs) == 10
     assert '"name":"Soils"' in outputs[0]
-    assert '"added":{"brick":5,"grass":5,"gravel":5}' in outputs[1]
-    assert '"added":{"brick":1}' in outputs[2]
-    assert '"status":"succeeded"' in outputs[4]
-    assert '"model":2' in outputs[5] and TrainingRun.objects.get().model_version_id == 2
-    assert '"name":"brick"' in outputs[6]
-    assert '"confidence_threshold":0.6' in outputs[7]
+    assert '"total":15' in outputs[1] and '/api/v1/classifiers/1/imports/1/"' in outputs[1]
+    assert '"status":"succeeded"' in outputs[2] and '"added":15' in outputs[2]
+    assert '"added":{"brick":1}' in outputs[3]
+    assert '"status":"succeeded"' in outputs[5]
+    assert '"model":2' in outputs[6] and TrainingRun.objects.get().model_version_id == 2
+    assert '"name":"brick"' in outputs[7]
+    assert '"confidence_threshold":0.6' in outputs[8]
     assert zipfile.ZipFile(tmp_path / "soils.zip").namelist()

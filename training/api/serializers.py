@@ -152,7 +152,9 @@ class ExampleImportSerializer(serializers.ModelSerializer):
         ]
 
     def get_url(self, job: ExampleImport) -> str:
-        return reverse("api:example-import-detail", args=[job.classifier_id, job.pk])
+        url = reverse("api:example-import-detail", args=[job.classifier_id, job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(url) if request else url
 
 
 class TrainingRunSerializer(serializers.ModelSerializer):

@@ -105,7 +105,7 @@ class ExamplesApi(APIView):
                 classifier=classifier, user=request.user, archive=archive
             )
             return Response(
-                s.ExampleImportSerializer(job).data,
+                s.ExampleImportSerializer(job, context={"request": request}).data,
                 status=status.HTTP_202_ACCEPTED,
                 headers={"Location": reverse("api:example-import-detail", args=[pk, job.pk])},
             )
