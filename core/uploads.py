@@ -1,7 +1,8 @@
 """Upload limits enforced while the request body is read, not after.
 
 ``SizeLimitUploadHandler`` stops reading a multipart body as soon as one file
-passes ``UPLOAD_MAX_FILE_BYTES`` or the files together pass
+passes ``UPLOAD_MAX_FILE_BYTES`` (a zip, in the ``archive`` field:
+``UPLOAD_MAX_ARCHIVE_BYTES``) or the files together pass
 ``UPLOAD_MAX_REQUEST_BYTES``; the view then answers 413 with a clear message.
 """
 
@@ -20,21 +21,26 @@ from core.images import PixelBudget, open_image
 LIMIT_ATTRIBUTE = "upload_limit_exceeded"
 
 
+ARCHIVE_FIELD = "archive"  # the form field that carries a zip of many images
+
+
 class SizeLimitUploadHandler(FileUploadHandler):
     def __init__(self, request=None):
         super().__init__(request)
         self.file_bytes = 0
         self.total_bytes = 0
 
-    def new_file(self, *args, **kwargs):
-        super().new_file(*args, **kwargs)
+    def new_file(self, field_name, *args, **kwargs):
+        super().new_file(field_name, *args, **kwargs)
         self.file_bytes = 0
 
     def receive_data_chunk(self, raw_data, start):
         self.file_bytes += len(raw_data)
         self.total_bytes += len(raw_data)
-        if self.file_bytes > settings.UPLOAD_MAX_FILE_BYTES:
-            setattr(self.request, LIMIT_ATTRIBUTE, "file")
+        archive = self.field_name == ARCHIVE_FIELD
+        limit = settings.UPLOAD_MAX_ARCHIVE_BYTES if archive else settings.UPLOAD_MAX_FILE_BYTES
+        if self.file_bytes > limit:
+            setattr(self.request, LIMIT_ATTRIBUTE, "archive" if archive else "file")
             raise StopUpload(connection_reset=False)
         if self.total_bytes > settings.UPLOAD_MAX_REQUEST_BYTES:
             setattr(self.request, LIMIT_ATTRIBUTE, "request")
@@ -54,6 +60,13 @@ def raise_if_upload_too_large(request) -> None:
         raise ApplicationError(
             _("A file is larger than %(size)d MB.")
             % {"size": settings.UPLOAD_MAX_FILE_BYTES // 2**20},
+            code="file_too_large",
+            status=413,
+        )
+    if exceeded == "archive":
+        raise ApplicationError(
+            _("The zip is larger than %(size)d MB.")
+            % {"size": settings.UPLOAD_MAX_ARCHIVE_BYTES // 2**20},
             code="file_too_large",
             status=413,
         )

@@ -412,8 +412,12 @@ METRICS_TOKEN = env("DJANGO_METRICS_TOKEN", default="")
 # ------------------------------------------------------------------------------
 UPLOAD_MAX_FILE_BYTES = env.int("DJANGO_UPLOAD_MAX_FILE_MB", default=20) * 2**20
 UPLOAD_MAX_REQUEST_BYTES = env.int("DJANGO_UPLOAD_MAX_REQUEST_MB", default=200) * 2**20
+# A zip of many images (batches, examples) may be as large as a whole request.
+UPLOAD_MAX_ARCHIVE_BYTES = env.int("DJANGO_UPLOAD_MAX_ARCHIVE_MB", default=200) * 2**20
 CLASSIFY_MAX_FILES = env.int("DJANGO_CLASSIFY_MAX_FILES", default=20)
 BATCH_MAX_FILES = env.int("DJANGO_BATCH_MAX_FILES", default=1000)
+# A batch of loose files is one multipart request: let it hold that many.
+DATA_UPLOAD_MAX_NUMBER_FILES = BATCH_MAX_FILES
 BATCH_MAX_UNCOMPRESSED_BYTES = env.int("DJANGO_BATCH_MAX_UNCOMPRESSED_MB", default=1000) * 2**20
 BATCH_MAX_COMPRESSION_RATIO = 50
 # A user's uploads waiting for a worker (batch and example archives) on disk.

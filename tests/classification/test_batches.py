@@ -4,15 +4,15 @@ import zipfile
 from datetime import timedelta
 
 import pytest
-from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.files.storage import default_storage
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
 from classification import services
-from core.jobs import job_claim, jobs_sweep
 from classification.models import BatchItem, BatchJob, Prediction
 from core.exceptions import ApplicationError
+from core.jobs import job_claim
 from tests.accounts.factories import UserFactory
 from tests.classification.images import jpeg
 from tests.conftest import photo
@@ -168,7 +168,10 @@ def test_two_runners_share_a_batch_and_never_take_the_same_item(user, imagenet_m
     first = services.batch_item_claim(job=job, worker="a")
     second = services.batch_item_claim(job=job, worker="b")
     assert first.pk != second.pk
-    assert services.batch_runners_for(1000) == settings_runners() and services.batch_runners_for(5) == 1
+    assert (
+        services.batch_runners_for(1000) == settings_runners()
+        and services.batch_runners_for(5) == 1
+    )
 
 
 def settings_runners() -> int:

@@ -10,8 +10,8 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from classification import services
-from core.jobs import job_claim, jobs_sweep
 from classification.models import BatchItem, BatchJob, Image, Prediction
+from core.jobs import job_claim, jobs_sweep
 from tests.classification.images import jpeg
 from tests.models_registry.test_worker import DB_BACKEND, start_worker, wait_until, worker_env
 

@@ -204,3 +204,27 @@ def test_an_unexpected_error_in_the_api_is_json(client, user, monkeypatch):
     assert response.json()["error"]["code"] == "server_error"
     page = client.get("/classify/batches/")
     assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+
+
+def test_a_zip_may_be_larger_than_one_image_but_not_than_its_own_limit(signed_in, settings):
+    settings.UPLOAD_MAX_FILE_BYTES = 100_000
+    settings.UPLOAD_MAX_ARCHIVE_BYTES = 1_000_000
+    photos = {f"{i}.jpg": jpeg(320, 240, seed=i) for i in range(20)}
+    data = zip_bytes(photos, zipfile.ZIP_STORED)
+    assert settings.UPLOAD_MAX_FILE_BYTES < len(data) < settings.UPLOAD_MAX_ARCHIVE_BYTES
+    answer = signed_in.post("/api/v1/batches/", {"archive": SimpleUploadedFile("p.zip", data)})
+    assert answer.status_code == 202, answer.json()
+    big = SimpleUploadedFile("big.jpg", bytes(150_000))  # a loose file keeps the file limit
+    answer = signed_in.post("/api/v1/batches/", {"file": [big]})
+    assert answer.status_code == 413 and answer.json()["error"]["code"] == "file_too_large"
+    settings.UPLOAD_MAX_ARCHIVE_BYTES = len(data) - 1
+    answer = signed_in.post("/api/v1/batches/", {"archive": SimpleUploadedFile("p.zip", data)})
+    assert answer.status_code == 413 and "zip is larger" in answer.json()["error"]["message"]
+    assert BatchJob.objects.count() == 1
+
+
+def test_a_batch_of_loose_files_may_hold_more_than_a_hundred(signed_in):
+    files = [SimpleUploadedFile(f"{i}.jpg", jpeg(32, 24, seed=i)) for i in range(150)]
+    answer = signed_in.post("/api/v1/batches/", {"file": files, "store": "false"})
+    assert answer.status_code == 202, answer.content[:300]
+    assert answer.json()["total"] == 150

@@ -144,13 +144,13 @@ def test_a_worker_process_reads_and_writes_the_same_bucket(
         format="multipart",
     )
     assert response.status_code == 202
-    assert len(s3("batches/")) == 3  # inputs wait in the bucket for a worker
+    assert len(s3("uploads/")) == 1  # the zip waits in the bucket for a worker, as it came
 
     done = run_worker("batches", env={**worker_env(), **s3.env})
     assert done.returncode == 0, done.stderr[-3000:]
     job = api_client.get(response.json()["url"]).json()
     assert job["status"] == "succeeded" and job["done"] == 3, (job, done.stderr[-2000:])
-    assert s3("batches/") == []  # inputs removed once classified
+    assert s3("uploads/") == []  # the zip leaves with the finished job
     assert len(s3("images/")) == 6
 
 
