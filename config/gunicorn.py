@@ -69,6 +69,39 @@ graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None  # empty: no access log
 wsgi_app = "config.wsgi:application"
+# Nothing here drives gunicorn through its control socket, and several
+# gunicorns on one machine would share its default path.
+control_socket_disable = True
+
+
+# Memory
+# ------------------------------------------------------------------------------
+# With the upload limits a request costs at most one full-size picture at a
+# time per process (core/images.py); README "Limits and abuse" states the
+# budget. Freed memory is returned at once (core/memory.py), and a worker that
+# grows past GUNICORN_MAX_RSS_MB anyway (a leak) finishes its requests and is
+# replaced by a fresh one.
+_max_rss_mb = float(os.environ.get("GUNICORN_MAX_RSS_MB", "768"))
+
+
+def post_fork(server, worker):
+    from core.memory import return_freed_memory
+
+    return_freed_memory()
+
+
+def post_request(worker, req, environ, resp):
+    from core.memory import resident_mb
+
+    resident = resident_mb()
+    if _max_rss_mb and resident is not None and resident > _max_rss_mb and worker.alive:
+        worker.log.warning(
+            "worker %s holds %.0f MB (more than %.0f): replacing it",
+            worker.pid,
+            resident,
+            _max_rss_mb,
+        )
+        worker.alive = False
 
 
 # Prometheus multiprocess mode (core/metrics.py)

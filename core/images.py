@@ -5,7 +5,9 @@ an SVG or HTML file renamed .jpg) ends in an ``ApplicationError`` with a
 message a person understands; nothing here crashes on hostile input.
 """
 
+import contextlib
 import io
+import threading
 import warnings
 from dataclasses import dataclass
 
@@ -71,6 +73,13 @@ class PixelBudget:
             )
 
 
+# Big pictures are decoded one at a time per process: a web process serves
+# several requests at once (threads), and each full-size decode may take a
+# hundred megabytes or more until it is reduced. Small ones go straight through.
+_BIG_DECODE = threading.Lock()
+BIG_DECODE_PIXELS = 4_000_000
+
+
 def open_image(
     data: bytes, *, draft_size: int | None = None, budget: PixelBudget | None = None
 ) -> Image.Image:
@@ -105,11 +114,13 @@ def open_image(
             budget.spend(image.size[0] * image.size[1])
         if getattr(image, "n_frames", 1) > 1:
             image.seek(0)  # animated: the first frame
-        image.load()
-        if draft_size:
-            image = _shrink(image, draft_size)
-        ImageOps.exif_transpose(image, in_place=True)
-        return _to_rgb(image)
+        big = image.size[0] * image.size[1] > BIG_DECODE_PIXELS
+        with _BIG_DECODE if big else contextlib.nullcontext():
+            image.load()
+            if draft_size:
+                image = _shrink(image, draft_size)
+            ImageOps.exif_transpose(image, in_place=True)
+            return _to_rgb(image)
     except ApplicationError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
@@ -126,26 +137,46 @@ def open_image(
         ) from error
 
 
-_REDUCIBLE = {"L", "LA", "RGB", "RGBA", "I", "F", "CMYK", "YCbCr", "La", "RGBa"}
+_REDUCIBLE = {"L", "RGB", "I", "F", "CMYK", "YCbCr"}
+# Modes that need a full-size copy to be reduced (colours from a palette, or
+# premultiplied alpha inside Pillow's reduce): done a strip at a time.
+_BY_STRIPS = {"P", "PA", "1", "LA", "RGBA", "La", "RGBa"}
+_STRIP_ROWS = 512  # rows of the full-size picture per strip (about)
 
 
 def _shrink(image: Image.Image, shorter_side: int) -> Image.Image:
     """Divides both sides by the largest whole factor that keeps the shorter
-    side at least ``shorter_side`` long (a box filter: every pixel counts)."""
+    side at least ``shorter_side`` long (a box filter: every pixel counts),
+    never holding a second full-size copy of the picture."""
     factor = min(image.size) // max(1, shorter_side)
     if factor < 2:
         return image
-    if image.mode in ("P", "PA", "1"):
-        # Palette indices cannot be averaged: colours first.
-        image = image.convert(
-            "RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB"
-        )
-    size = (image.size[0] // factor, image.size[1] // factor)
-    if image.mode in _REDUCIBLE:
+    if image.mode in _BY_STRIPS:
+        small = _reduce_by_strips(image, factor)
+    elif image.mode in _REDUCIBLE:
         small = image.reduce(factor)
     else:  # 16-bit greyscale and the like
-        small = image.resize(size, Image.Resampling.BOX)
+        small = image.resize(
+            (image.size[0] // factor, image.size[1] // factor), Image.Resampling.BOX
+        )
     small.info = image.info  # keeps the EXIF orientation for exif_transpose
+    return small
+
+
+def _reduce_by_strips(image: Image.Image, factor: int) -> Image.Image:
+    if image.mode in ("P", "PA", "1"):  # palette indices cannot be averaged: colours first
+        mode = "RGBA" if "transparency" in image.info or image.mode == "PA" else "RGB"
+    else:
+        mode = {"La": "LA", "RGBa": "RGBA"}.get(image.mode, image.mode)
+    width, height = image.size
+    small = Image.new(mode, (-(-width // factor), -(-height // factor)))
+    # A multiple of the factor, so the strips give the same pixels as one reduce.
+    step = factor * max(1, _STRIP_ROWS // factor)
+    for top in range(0, height, step):
+        strip = image.crop((0, top, width, min(top + step, height)))
+        if strip.mode != mode:
+            strip = strip.convert(mode)
+        small.paste(strip.reduce(factor), (0, top // factor))
     return small
 
 

@@ -130,6 +130,27 @@ def test_a_huge_image_is_classified_within_the_budget(site, mode):
     assert peak < WEB_BUDGET_MB, peak  # the 16-bit one alone was 1.57 GB
 
 
+def test_huge_images_sent_at_once_by_many_clients_stay_within_the_budget(site):
+    """Each web process serves several requests at once (threads): big
+    pictures are decoded one at a time per process, so they do not add up."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    data = abuse.png_zeros(6324, mode="RGBA")
+
+    def send(_number):
+        return site["client"].post_files(
+            "/api/v1/classifications/", {"store": "false"}, [("file", "zeros.png", data)]
+        )
+
+    def all_at_once():
+        with ThreadPoolExecutor(max_workers=8) as pool:
+            return list(pool.map(send, range(8)))
+
+    answers, peak = _peak_of_webs(site, all_at_once)
+    assert [answer[0] for answer in answers] == [200] * 8, [a[2][:200] for a in answers]
+    assert peak < WEB_BUDGET_MB, peak
+
+
 def test_a_zip_of_huge_examples_is_answered_at_once_and_checked_by_a_worker(site):
     big = abuse.png_zeros(6324)
     archive = abuse.zip_of(

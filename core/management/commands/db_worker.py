@@ -37,5 +37,8 @@ class Command(upstream.Command):
     help = upstream.Command.help + " Keeps running through database restarts."
 
     def handle(self, *args, **options):
+        from core.memory import return_freed_memory
+
+        return_freed_memory()
         upstream.Worker = ResilientWorker  # the upstream command builds its worker by name
         return super().handle(*args, **options)
