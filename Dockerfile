@@ -11,12 +11,12 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY requirements/base.txt requirements/production.txt requirements/
-RUN pip install -r requirements/production.txt
+COPY requirements/production.txt requirements/
+RUN pip install --require-hashes -r requirements/production.txt
 
 FROM build AS build-ml
 COPY requirements/ml.txt requirements/
-RUN pip install -r requirements/ml.txt
+RUN pip install --require-hashes -r requirements/ml.txt
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime
 ENV PYTHONDONTWRITEBYTECODE=1 \

