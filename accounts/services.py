@@ -1,3 +1,5 @@
+import logging
+
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
@@ -6,6 +8,8 @@ from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, User
 from core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 
 def user_update_profile(*, user: User, name: str) -> User:
@@ -60,13 +64,23 @@ def api_tokens_revoke_after_password_reset(*, user: User, profile_url: str) -> i
         context = {"user": user, "count": count, "profile_url": profile_url}
         subject = render_to_string("accounts/email/api_tokens_revoked_subject.txt", context)
         body = render_to_string("accounts/email/api_tokens_revoked_message.txt", context)
-        EmailMessage(
+        message = EmailMessage(
             settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + " ".join(subject.split()),
             body.strip() + "\n",
             settings.DEFAULT_FROM_EMAIL,
             [user.email],
-        ).send()
+        )
+        transaction.on_commit(lambda: _send_or_log(message), robust=True)
     return count
+
+
+def _send_or_log(message) -> None:
+    """The tokens are gone and the password changed whatever the mail server
+    says; a failed notice is logged, not shown to the user as an error."""
+    try:
+        message.send()
+    except Exception:
+        logger.exception("could not send the token revocation notice to %s", message.to)
 
 
 @transaction.atomic

@@ -1,10 +1,8 @@
-"""Batches and classifications in /metrics (registered with core from
-``ClassificationConfig.ready``): batch jobs by status, stored classifications
-by model, and how long since each running batch's worker last reported in."""
+"""Classifications in /metrics (registered with core from
+``ClassificationConfig.ready``): stored classifications by model. Batch jobs
+are counted with every other job by ``core.metrics.JobsCollector``."""
 
-from django.conf import settings
 from django.db.models import Count
-from django.utils import timezone
 from prometheus_client.core import GaugeMetricFamily
 
 OWN_CLASSIFIERS = "users' own classifiers"
@@ -12,12 +10,7 @@ OWN_CLASSIFIERS = "users' own classifiers"
 
 class ClassificationCollector:
     def collect(self):
-        from classification.models import BatchJob, Prediction
-
-        jobs = GaugeMetricFamily("picsort_batch_jobs", "Batch jobs by status.", labels=["status"])
-        for row in BatchJob.objects.values("status").annotate(n=Count("id")):
-            jobs.add_metric([row["status"]], row["n"])
-        yield jobs
+        from classification.models import Prediction
 
         predictions = GaugeMetricFamily(
             "picsort_predictions",
@@ -33,17 +26,3 @@ class ClassificationCollector:
         own = Prediction.objects.filter(model_version__owner__isnull=False).count()
         predictions.add_metric([OWN_CLASSIFIERS], own)
         yield predictions
-
-        heartbeat = GaugeMetricFamily(
-            "picsort_worker_heartbeat_age_seconds",
-            "Seconds since a worker running a batch last renewed its lease.",
-            labels=["worker"],
-        )
-        now = timezone.now()
-        lease = timezone.timedelta(seconds=settings.BATCH_LEASE_SECONDS)
-        running = BatchJob.objects.filter(status=BatchJob.Status.RUNNING).exclude(worker="")
-        for job in running.values("worker", "lease_expires_at"):
-            if job["lease_expires_at"]:
-                age = (now - (job["lease_expires_at"] - lease)).total_seconds()
-                heartbeat.add_metric([job["worker"]], max(0.0, age))
-        yield heartbeat

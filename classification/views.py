@@ -35,7 +35,7 @@ def _classes(prediction, top_k: int = 5) -> list[dict]:
 def classify(request: HttpRequest) -> HttpResponse:
     """The upload page. With JavaScript it posts to the API and shows results in
     place; without, this view classifies and renders the same results."""
-    predictions, status = [], 200
+    predictions, status, headers = [], 200, {}
     if request.method == "POST":
         form = ClassifierChoiceForm(request.POST, user=request.user)
         try:
@@ -55,17 +55,20 @@ def classify(request: HttpRequest) -> HttpResponse:
                 status = 400
         except ApplicationError as error:
             form.add_error(None, error.message)
-            status = error.status
+            status, headers = error.status, error.headers
     else:
         form = ClassifierChoiceForm(user=request.user, initial_model=request.GET.get("model", ""))
     results = [{"prediction": p, "classes": _classes(p)} for p in predictions]
     has_model = bool(form.fields["model"].choices)
-    return render(
+    response = render(
         request,
         "classification/classify.html",
         {"form": form, "results": results, "has_model": has_model},
         status=status,
     )
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def _history_queryset(request: HttpRequest):
@@ -193,7 +196,7 @@ def image(request: HttpRequest, image_id: int, thumbnail: bool = False) -> FileR
 @with_upload_limits
 @login_required
 def batch_new(request: HttpRequest) -> HttpResponse:
-    status = 200
+    status, headers = 200, {}
     if request.method == "POST":
         form = ClassifierChoiceForm(request.POST, user=request.user)
         try:
@@ -214,13 +217,16 @@ def batch_new(request: HttpRequest) -> HttpResponse:
             status = 400
         except ApplicationError as error:
             form.add_error(None, error.message)
-            status = error.status
+            status, headers = error.status, error.headers
     else:
         form = ClassifierChoiceForm(user=request.user, initial_model=request.GET.get("model", ""))
     jobs = selectors.batch_job_list_for_user(user=request.user)[:20]
-    return render(
+    response = render(
         request, "classification/batch_new.html", {"form": form, "jobs": jobs}, status=status
     )
+    for name, value in headers.items():
+        response[name] = value
+    return response
 
 
 def _job_or_404(request: HttpRequest, job_id: int):

@@ -35,8 +35,8 @@ def exception_handler(exc, context):
         response = error_response(
             code=exc.code, message=exc.message, status_code=exc.status, details=exc.extra
         )
-        if "retry_after" in exc.extra:
-            response["Retry-After"] = str(exc.extra["retry_after"])
+        for name, value in exc.headers.items():
+            response[name] = value
         return response
     if isinstance(exc, OverflowError | DataError):
         # A number too large for the database in a query parameter or body.

@@ -21,3 +21,10 @@ class ApplicationError(Exception):
         self.code = code
         self.status = status
         self.extra = extra or {}
+
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with the answer (pages and API alike)."""
+        if "retry_after" in self.extra:
+            return {"Retry-After": str(self.extra["retry_after"])}
+        return {}

@@ -14,14 +14,12 @@ finish and sweep any of them, so each app keeps only its own steps:
 
 ``jobs_sweep`` (``manage.py jobs_sweep``) recovers every LeasedJob model: an
 expired lease is queued again after a backoff, or given up; a queued job whose
-message was lost is sent again. Apps may also register their own sweeps and the
-metrics of their jobs from ``AppConfig.ready``, which keeps ``core`` free of
-app imports.
+message was lost is sent again. Apps register the metrics they own from
+``AppConfig.ready``, which keeps ``core`` free of app imports.
 """
 
 import os
 import threading
-from collections.abc import Callable
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -31,7 +29,6 @@ from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone, translation
 
-_sweeps: dict[str, Callable[[], dict[str, int]]] = {}
 _metric_collectors: list = []
 
 
@@ -60,6 +57,7 @@ def job_claim(*, job, worker: str, extra: Q | None = None) -> bool:
             lease_expires_at=now + job.lease_length(),
             attempts=F("attempts") + 1,
             started_at=now,
+            updated_at=now,
         )
     )
     if claimed:
@@ -76,7 +74,8 @@ def job_heartbeat(*, job, worker: str | None = None, **fields) -> bool:
     running = type(job).objects.filter(pk=job.pk, status=job.Status.RUNNING)
     if worker is not None:
         running = running.filter(worker=worker)
-    return running.update(lease_expires_at=timezone.now() + job.lease_length(), **fields) == 1
+    now = timezone.now()
+    return running.update(lease_expires_at=now + job.lease_length(), updated_at=now, **fields) == 1
 
 
 @contextmanager
@@ -120,6 +119,8 @@ def job_release(*, job, worker: str) -> bool:
                 status=job.Status.QUEUED,
                 worker="",
                 lease_expires_at=None,
+                runnable_at=timezone.now(),
+                updated_at=timezone.now(),
             )
         )
         if released:
@@ -133,9 +134,10 @@ def job_finish(*, job, status: str, worker: str | None = None, **fields) -> bool
     active = type(job).objects.filter(pk=job.pk, status__in=job.ACTIVE)
     if worker is not None:
         active = active.filter(worker=worker)
+    now = timezone.now()
     with transaction.atomic():
         ended = active.update(
-            status=status, finished_at=timezone.now(), lease_expires_at=None, **fields
+            status=status, finished_at=now, lease_expires_at=None, updated_at=now, **fields
         )
         if ended:
             transaction.on_commit(lambda: _finished(job))
@@ -165,9 +167,9 @@ def enqueue_later(task, *args, delay: float = 0) -> None:
 
 def jobs_sweep(*, job_class) -> dict[str, int]:
     """Recovers one kind of job: expired leases are queued again after a backoff
-    or given up (``LeasedJob.give_up``); queued jobs that waited more than three
-    lease lengths are sent again (a lost queue message, or a worker that died
-    before claiming)."""
+    or given up (``LeasedJob.give_up``); queued jobs still waiting three lease
+    lengths after they could run (``runnable_at``, past any backoff) are sent
+    again (a lost queue message, or a worker that died before claiming)."""
     now = timezone.now()
     counts = {"requeued": 0, "failed": 0, "resent": 0}
     for job in job_class.objects.filter(status=job_class.Status.RUNNING, lease_expires_at__lt=now):
@@ -178,20 +180,28 @@ def jobs_sweep(*, job_class) -> dict[str, int]:
             ending = job.give_up()
         if ending is not None:
             with transaction.atomic():
-                if stale.update(finished_at=now, lease_expires_at=None, **ending):
+                if stale.update(finished_at=now, lease_expires_at=None, updated_at=now, **ending):
                     transaction.on_commit(lambda job=job: _finished(job))
                     counts["failed"] += 1
             continue
+        delay = retry_delay(job.attempts)
         with transaction.atomic():
-            if stale.update(status=job.Status.QUEUED, lease_expires_at=None, worker=""):
-                delay = retry_delay(job.attempts)
+            if stale.update(
+                status=job.Status.QUEUED,
+                lease_expires_at=None,
+                worker="",
+                runnable_at=now + timedelta(seconds=delay),
+                updated_at=now,
+            ):
                 transaction.on_commit(lambda job=job, delay=delay: job.enqueue(delay=delay))
                 counts["requeued"] += 1
     waited = now - 3 * job_class.lease_length()
-    for job in job_class.objects.filter(status=job_class.Status.QUEUED, updated_at__lt=waited):
-        job_class.objects.filter(pk=job.pk).update(updated_at=now)
-        job.enqueue()
-        counts["resent"] += 1
+    for job in job_class.objects.filter(status=job_class.Status.QUEUED, runnable_at__lt=waited):
+        if job_class.objects.filter(pk=job.pk, runnable_at=job.runnable_at).update(
+            runnable_at=now, updated_at=now
+        ):
+            job.enqueue()
+            counts["resent"] += 1
     return counts
 
 
@@ -205,19 +215,13 @@ def leased_job_models() -> list:
 # ------------------------------------------------------------------------------
 
 
-def register_sweep(name: str, sweep: Callable[[], dict[str, int]]) -> None:
-    """An extra sweep, for recovery that is not a LeasedJob's (taking no
-    arguments and returning counts such as ``{"requeued": 1}``)."""
-    _sweeps[name] = sweep
-
-
 def sweep_all() -> dict[str, int]:
     counts = {}
     sweeps = {
         model._meta.label_lower: (lambda m=model: jobs_sweep(job_class=m))
         for model in leased_job_models()
     }
-    for name, sweep in {**sweeps, **_sweeps}.items():
+    for name, sweep in sweeps.items():
         counts.update({f"{name} {key}": value for key, value in sweep().items()})
     return counts
 

@@ -25,13 +25,13 @@ def return_freed_memory(*, threshold: int = 1 << 20, arenas: int = 2) -> bool:
     return bool(mallopt(M_MMAP_THRESHOLD, threshold)) and bool(mallopt(M_ARENA_MAX, arenas))
 
 
-def resident_mb() -> float | None:
-    """This process's resident memory now (Linux), in MiB."""
+def resident_mb(pid: int | str = "self") -> float | None:
+    """A process's resident memory now (Linux; this one by default), in MiB."""
     try:
-        with open("/proc/self/status") as status:
+        with open(f"/proc/{pid}/status") as status:
             for line in status:
                 if line.startswith("VmRSS:"):
                     return int(line.split()[1]) / 1024
-    except OSError:
+    except (OSError, ValueError):
         pass
     return None

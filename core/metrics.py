@@ -66,6 +66,39 @@ class TaskQueueCollector:
         yield age
 
 
+class JobsCollector:
+    """Every kind of background job (each ``LeasedJob`` model): how many by
+    status, and how long since each running one's worker last renewed its
+    lease (a stuck worker shows as a growing age)."""
+
+    def collect(self):
+        from django.db.models import Count
+
+        from core.jobs import leased_job_models
+
+        now = timezone.now()
+        jobs = GaugeMetricFamily(
+            "picsort_jobs", "Background jobs by kind and status.", labels=["kind", "status"]
+        )
+        heartbeat = GaugeMetricFamily(
+            "picsort_job_heartbeat_age_seconds",
+            "Seconds since the worker running a job last renewed its lease.",
+            labels=["kind", "worker"],
+        )
+        for model in leased_job_models():
+            kind = model._meta.model_name
+            for row in model.objects.values("status").annotate(n=Count("id")):
+                jobs.add_metric([kind, row["status"]], row["n"])
+            lease = model.lease_length()
+            running = model.objects.filter(status=model.Status.RUNNING).exclude(worker="")
+            for job in running.values("worker", "lease_expires_at"):
+                if job["lease_expires_at"]:
+                    age = (now - (job["lease_expires_at"] - lease)).total_seconds()
+                    heartbeat.add_metric([kind, job["worker"]], max(0.0, age))
+        yield jobs
+        yield heartbeat
+
+
 def _registry() -> CollectorRegistry:
     registry = CollectorRegistry()
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):  # prometheus_client's own switch
@@ -73,6 +106,7 @@ def _registry() -> CollectorRegistry:
     else:
         registry.register(REQUEST_LATENCY)
     registry.register(TaskQueueCollector())
+    registry.register(JobsCollector())
     for collector in metric_collectors():
         registry.register(collector)
     return registry

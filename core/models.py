@@ -1,7 +1,12 @@
+import logging
 import uuid
 
 from django.db import models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
+
+logger = logging.getLogger(__name__)
 
 
 class TimeStampedModel(models.Model):
@@ -53,6 +58,9 @@ class LeasedJob(TimeStampedModel):
     error = models.TextField(_("error"), blank=True)
     started_at = models.DateTimeField(_("started"), null=True, blank=True)
     finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    # When a queued job may run: now, or after a retry's backoff. The sweep
+    # sends it again if it still waits three lease lengths after that.
+    runnable_at = models.DateTimeField(_("runnable from"), default=timezone.now)
 
     class Meta:
         abstract = True
@@ -83,6 +91,9 @@ class LeasedJob(TimeStampedModel):
         """Sends the job's task to the queue (not before ``delay`` seconds)."""
         raise NotImplementedError
 
+    # The reason a job out of attempts fails with (translated when written).
+    gave_up_message = gettext_noop("The job stopped %(count)d times without finishing.")
+
     def give_up(self) -> dict | None:
         """What the sweep writes when this job's worker vanished: ``None`` to
         queue it again, or the fields that end it (out of attempts)."""
@@ -90,11 +101,8 @@ class LeasedJob(TimeStampedModel):
             return None
         from django.utils.translation import gettext
 
-        return {
-            "status": self.Status.FAILED,
-            "error": gettext("The job stopped %(count)d times without finishing.")
-            % {"count": self.attempts},
-        }
+        message = gettext(self.gave_up_message) % {"count": self.attempts}
+        return {"status": self.Status.FAILED, "error": message}
 
     def on_finished(self) -> None:
         """Called once the job has ended by any path (cleanup of its inputs)."""
@@ -118,6 +126,13 @@ class UploadedArchive(models.Model):
         abstract = True
 
     def archive_delete(self) -> None:
-        if self.archive:
+        """The archive goes once its job has ended. If storage fails now, the
+        file stays behind for ``manage.py prune`` (it keeps only the archives of
+        unfinished jobs)."""
+        if not self.archive:
+            return
+        try:
             self.archive.delete(save=False)
-            type(self).objects.filter(pk=self.pk).update(archive="")
+        except Exception:
+            logger.exception("could not delete %s; prune will", self.archive.name)
+        type(self).objects.filter(pk=self.pk).update(archive="")

@@ -10,13 +10,17 @@ common case (Redis's INCR is atomic). A burst at a window's edge can reach
 twice the rate for a moment; the windows are short, the limits generous.
 """
 
+import logging
 import time
 
 from django.conf import settings
 from django.core.cache import cache
 from django.utils.translation import gettext as _
+from rest_framework import throttling
 
 from core.exceptions import ApplicationError
+
+logger = logging.getLogger(__name__)
 
 PERIODS = {"s": 1, "sec": 1, "m": 60, "min": 60, "h": 3600, "hour": 3600, "d": 86400, "day": 86400}
 
@@ -30,20 +34,25 @@ def parse_rate(rate: str) -> tuple[int, int]:
     return int(count), int(digits or 1) * PERIODS[unit]
 
 
-def rate_limit_hit(*, action: str, user=None, key: str | None = None) -> None:
-    """Counts one ``action`` by ``user`` (or ``key``); 429 past the limit."""
+def rate_limit_hit(*, action: str, user) -> None:
+    """Counts one ``action`` by ``user``; 429 past the limit. When the cache
+    cannot be reached the request goes through (and a warning is logged): a
+    Redis restart must not take the site down with it."""
     rate = settings.RATE_LIMITS.get(action)
     if not rate:
         return
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
-    who = key if key is not None else f"user:{user.pk}"
-    cache_key = f"ratelimit:{action}:{who}:{window}"
+    cache_key = f"ratelimit:{action}:user:{user.pk}:{window}"
     try:
-        used = cache.incr(cache_key)
-    except ValueError:  # the first use in this window
-        used = 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
+        try:
+            used = cache.incr(cache_key)
+        except ValueError:  # the first use in this window
+            used = 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
+    except Exception:  # the cache is away (Redis restarting): serve rather than fail
+        logger.warning("rate limit %s not counted: the cache is unavailable", action, exc_info=True)
+        return
     if used > limit:
         wait = max(1, int((window + 1) * period - now + 0.999))
         raise ApplicationError(
@@ -53,3 +62,23 @@ def rate_limit_hit(*, action: str, user=None, key: str | None = None) -> None:
             status=429,
             extra={"retry_after": wait},
         )
+
+
+class _ServeWhenTheCacheIsAway:
+    """DRF's throttles, open rather than failing every API request while the
+    cache (Redis) cannot be reached; a warning says so."""
+
+    def allow_request(self, request, view):
+        try:
+            return super().allow_request(request, view)
+        except Exception:
+            logger.warning("API throttle not counted: the cache is unavailable", exc_info=True)
+            return True
+
+
+class UserRateThrottle(_ServeWhenTheCacheIsAway, throttling.UserRateThrottle):
+    pass
+
+
+class AnonRateThrottle(_ServeWhenTheCacheIsAway, throttling.AnonRateThrottle):
+    pass

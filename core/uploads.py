@@ -170,6 +170,9 @@ def _bounded_read(handle, limit: int) -> bytes | None:
     return None if len(data) > limit else data
 
 
+MEMBER_NAME_MAX = 1024  # what a batch item records of a member's name
+
+
 @dataclass(frozen=True)
 class ZipMember:
     info: zipfile.ZipInfo
@@ -201,6 +204,12 @@ def zip_members(archive: zipfile.ZipFile, *, max_files: int | None = None) -> li
         name = clean_name(info.filename)
         if info.is_dir() or not name or name.startswith(".") or "__MACOSX/" in info.filename:
             continue
+        if len(info.filename) > MEMBER_NAME_MAX:
+            raise ApplicationError(
+                _("A name in the zip is longer than %(max)d characters.")
+                % {"max": MEMBER_NAME_MAX},
+                code="bad_zip",
+            )
         if info.filename in seen:
             raise ApplicationError(
                 _("The zip lists “%(name)s” twice.") % {"name": name}, code="bad_zip"
@@ -253,37 +262,28 @@ def zip_member_read(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
             _("“%(name)s” in the zip cannot be read.") % {"name": clean_name(info.filename)},
             code="bad_zip",
         ) from error
-    if data is None:
+    if data is None:  # the reader stops at the declared size: only a member never checked
         raise ApplicationError(
-            _("“%(name)s” in the zip is larger than it says.")
-            % {"name": clean_name(info.filename)},
-            code="bad_zip",
+            _("“%(name)s” in the zip is larger than %(size)d MB.")
+            % {"name": clean_name(info.filename), "size": settings.UPLOAD_MAX_FILE_BYTES // 2**20},
+            code="file_too_large",
+            status=413,
         )
     return data
 
 
-def uploads_from_zip(source, *, max_files: int | None = None) -> list[Upload]:
-    """The files inside a zip, checked (``zip_members``) and each read from the
-    archive only when its ``data`` is asked for; nothing is extracted by path."""
-    archive = zip_open(source)
-    return [
-        Upload(
-            member.name,
-            read=lambda info=member.info: zip_member_read(archive, info),
-            folder=member.folder,
-        )
-        for member in zip_members(archive, max_files=max_files)
-    ]
-
-
 def pending_uploads_check(*, user, adding: int) -> None:
     """A user's uploads waiting for a worker (the archives of their unfinished
-    jobs) may take at most UPLOAD_MAX_PENDING_BYTES on disk."""
+    jobs) may take at most UPLOAD_MAX_PENDING_BYTES on disk. Call it inside the
+    transaction that creates the job: it locks the user's row, so two requests
+    at once cannot both squeeze in."""
+    from django.contrib.auth import get_user_model
     from django.db.models import Sum
 
     from core.jobs import leased_job_models
     from core.models import UploadedArchive
 
+    get_user_model().objects.select_for_update().filter(pk=user.pk).first()
     held = 0
     for model in leased_job_models():
         if issubclass(model, UploadedArchive):

@@ -10,7 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language
+from django.utils.translation import get_language, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from core.models import LeasedJob, TimeStampedModel
@@ -300,6 +300,10 @@ class ModelValidation(LeasedJob):
 
     lease_setting = "MODEL_VALIDATION_LEASE_SECONDS"
     attempts_setting = "MODEL_VALIDATION_MAX_ATTEMPTS"
+    gave_up_message = gettext_noop(
+        "The validation stopped %(count)d times without finishing "
+        "(its worker was stopped, perhaps for using too much memory)."
+    )
 
     version = models.ForeignKey(
         ModelVersion,
@@ -329,30 +333,19 @@ class ModelValidation(LeasedJob):
 
         enqueue_later(model_validation_task, self.pk, delay=delay)
 
-    def give_up(self) -> dict | None:
-        if self.attempts < self.max_attempts():
-            return None
-        from django.utils.translation import gettext
-
-        return {
-            "status": self.Status.FAILED,
-            "error": gettext(
-                "The validation stopped %(count)d times without finishing "
-                "(its worker was stopped, perhaps for using too much memory)."
-            )
-            % {"count": self.attempts},
-        }
-
     def on_finished(self) -> None:
-        """A validation given up by the sweep fails its version with the reason
-        (unless another validation of it was started meanwhile)."""
-        if self.status != self.Status.FAILED:
-            return
-        if ModelValidation.objects.filter(
-            version_id=self.version_id, status__in=self.ACTIVE
-        ).exists():
+        """A validation that ended failed (given up by the sweep, say) fails
+        its version with the reason."""
+        if self.status == self.Status.FAILED:
+            self.fail_version(self.error)
+
+    def fail_version(self, reason: str) -> None:
+        """The version fails with ``reason``, unless it was decided already or
+        another validation of it is under way."""
+        others = ModelValidation.objects.filter(version_id=self.version_id, status__in=self.ACTIVE)
+        if others.exclude(pk=self.pk).exists():
             return
         ModelVersion.objects.filter(
             pk=self.version_id,
             status__in=[ModelVersion.Status.UPLOADED, ModelVersion.Status.VALIDATING],
-        ).update(status=ModelVersion.Status.FAILED, error=self.error, progress={"step": "failed"})
+        ).update(status=ModelVersion.Status.FAILED, error=reason, progress={"step": "failed"})

@@ -30,8 +30,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from django.conf import settings
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+
+from core.memory import resident_mb
 
 logger = logging.getLogger(__name__)
 
@@ -139,17 +142,6 @@ def _kill(child: subprocess.Popen) -> None:
         os.killpg(child.pid, signal.SIGKILL)
 
 
-def _resident_mb(pid: int) -> float | None:
-    try:
-        with open(f"/proc/{pid}/status") as status:
-            for line in status:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1]) / 1024
-    except (OSError, ValueError):
-        pass
-    return None
-
-
 class _Watch:
     """Reads the child's answers and stderr, and enforces time and memory."""
 
@@ -187,7 +179,7 @@ class _Watch:
                     else:
                         self.stderr = (self.stderr + data)[-STDERR_KEPT_BYTES:]
                 now = time.monotonic()
-                resident = _resident_mb(self.child.pid)
+                resident = resident_mb(self.child.pid)
                 self.peak_mb = max(self.peak_mb, resident or 0)
                 if now > deadline:
                     self._stop("timeout")
@@ -286,12 +278,25 @@ def _warn_no_namespace() -> None:
     )
 
 
+_PLACEHOLDER = re.compile(r"%(?:%|\([A-Za-z_][A-Za-z0-9_]*\)[sd])")
+
+
+def _known(message: str) -> bool:
+    """One of our own messages (in the shipped catalogue: every refusal is
+    translated) whose only placeholders are plain ``%(name)s`` or ``%(name)d``:
+    no widths a child could use to make this process allocate gigabytes."""
+    if len(message) > 1000 or "%" in _PLACEHOLDER.sub("", message):
+        return False
+    with translation.override("es"):
+        return _(message) != message
+
+
 def _translate(refusal: object) -> str:
     """The child's message in the current language; the child is not trusted,
-    so a malformed message becomes a generic one."""
+    so a malformed or unknown message becomes a generic one."""
     try:
         message, params = refusal["message"], refusal["params"]
-        if not isinstance(message, str) or not isinstance(params, dict):
+        if not isinstance(message, str) or not isinstance(params, dict) or not _known(message):
             raise TypeError
         clean = {
             str(key): value[:500] if isinstance(value, str) else value

@@ -21,8 +21,6 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from models_registry import keras_checks
-from models_registry.keras_scan import read_config as _read_config  # noqa: F401 -- for callers
-from models_registry.keras_scan import scan_config  # noqa: F401 -- for callers
 from models_registry.sandbox import SandboxFailed, sandbox_run
 from models_registry.services import check_keras_archive
 

@@ -92,19 +92,30 @@ def _local_copy(version: ModelVersion, workdir: str) -> Path:
     return local
 
 
-def _validate(version: ModelVersion, job: ModelValidation):
-    """The checks themselves; a readable reason (``ValidationFailed``) or a Result."""
+class _LeaseLost(Exception):
+    """Another worker holds this validation now: stop without writing anything."""
+
+
+def _validate(version: ModelVersion, lost):
+    """The checks themselves; a readable reason (``ValidationFailed``) or a
+    Result. Stops (``_LeaseLost``) as soon as the lease is lost."""
     from models_registry.validation import ValidationFailed, validate_and_convert
 
     def progress(step: str) -> None:
         ModelVersion.objects.filter(pk=version.pk).update(progress={"step": step})
 
+    def tick() -> None:
+        if lost.is_set():
+            raise _LeaseLost()
+
     num_labels = version.label_set.labels.count()
     with tempfile.TemporaryDirectory(prefix="model-") as workdir:
         try:
             local = _local_copy(version, workdir)
-            return validate_and_convert(keras_path=local, num_labels=num_labels, progress=progress)
-        except ValidationFailed:
+            return validate_and_convert(
+                keras_path=local, num_labels=num_labels, progress=progress, tick=tick
+            )
+        except (ValidationFailed, _LeaseLost):
             raise
         except Exception as error:  # a bug or a resource limit: fail, never hang
             logger.exception("model version %s: unexpected validation error", version.pk)
@@ -129,13 +140,15 @@ def _ready(version: ModelVersion, result) -> None:
             progress={"step": "done"},
             error="",
         )
-    except Exception:
+    except BaseException:
         version.onnx_file.delete(save=False)  # no orphan artefact
         raise
 
 
 def model_validation_run(*, validation_id: int, worker: str | None = None) -> ModelVersion | None:
-    """The worker's job. Idempotent: a finished or leased validation is left alone."""
+    """The worker's job. Idempotent: a finished or leased validation is left
+    alone. The version is decided before the job is finished, so a version is
+    never left "validating" with no job to recover it."""
     from models_registry.validation import ValidationFailed
 
     worker = worker or worker_name()
@@ -151,23 +164,32 @@ def model_validation_run(*, validation_id: int, worker: str | None = None) -> Mo
         model_version_mark(
             version=version, status=ModelVersion.Status.VALIDATING, progress={"step": "start"}
         )
-    with lease_kept(job=job, worker=worker):
+    with lease_kept(job=job, worker=worker) as lost:
         try:
-            result = _validate(version, job)
+            result, reason = _validate(version, lost), ""
         except ValidationFailed as error:
             logger.info("model version %s failed validation: %s", version.pk, error)
             result, reason = None, str(error)
-    if result is None:
-        if job_finish(job=job, worker=worker, status=ModelValidation.Status.FAILED, error=reason):
-            version.refresh_from_db()
-            model_version_mark(
-                version=version,
-                status=ModelVersion.Status.FAILED,
-                error=reason,
-                progress={"step": "failed"},
-            )
-    elif job_finish(job=job, worker=worker, status=ModelValidation.Status.SUCCEEDED):
-        _ready(version, result)
+        except _LeaseLost:
+            logger.warning("model version %s: lease lost, validation stopped", version.pk)
+            return None
+    if result is not None:
+        try:
+            _ready(version, result)
+        except Exception as error:
+            logger.exception("model version %s: the result could not be saved", version.pk)
+            reason = _("The validated model could not be saved (%(error)s).") % {
+                "error": type(error).__name__
+            }
+        else:
+            job_finish(job=job, worker=worker, status=ModelValidation.Status.SUCCEEDED)
+    if reason:
+        # The job's end fails the version too (ModelValidation.on_finished), after
+        # the commit; this also does it at once for a caller that waits.
+        ModelVersion.objects.filter(pk=version.pk, status=ModelVersion.Status.VALIDATING).update(
+            status=ModelVersion.Status.FAILED, error=reason, progress={"step": "failed"}
+        )
+        job_finish(job=job, worker=worker, status=ModelValidation.Status.FAILED, error=reason)
     version.refresh_from_db()
     return version
 

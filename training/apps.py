@@ -7,8 +7,4 @@ class TrainingConfig(AppConfig):
     verbose_name = _("Custom classifiers")
 
     def ready(self) -> None:
-        from core.jobs import register_metrics
         from training import signals  # noqa: F401
-        from training.metrics import TrainingCollector
-
-        register_metrics(TrainingCollector())

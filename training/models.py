@@ -12,6 +12,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 from core.models import LeasedJob, TimeStampedModel, UploadedArchive
 from models_registry.models import ModelVersion
@@ -160,18 +161,12 @@ class TrainingRun(LeasedJob):
 
         enqueue_later(training_run_task, self.pk, delay=delay)
 
+    gave_up_message = gettext_noop("The worker stopped %(count)d times during this training.")
+
     def give_up(self) -> dict | None:
         if self.cancel_requested:
             return {"status": self.Status.CANCELLED, "error": ""}
-        if self.attempts < self.max_attempts():
-            return None
-        from django.utils.translation import gettext
-
-        return {
-            "status": self.Status.FAILED,
-            "error": gettext("The worker stopped %(count)d times during this training.")
-            % {"count": self.attempts},
-        }
+        return super().give_up()
 
 
 class ExampleImport(LeasedJob, UploadedArchive):
@@ -195,11 +190,12 @@ class ExampleImport(LeasedJob, UploadedArchive):
     language = models.CharField(max_length=10, default="en")
     # [[name in the archive, class id], ...] in the order they are added.
     members = models.JSONField(_("files"), default=list)
+    total = models.PositiveIntegerField(_("photos"), default=0)
     position = models.PositiveIntegerField(_("files done"), default=0)
     added = models.PositiveIntegerField(_("added"), default=0)
     duplicates = models.PositiveIntegerField(_("already there"), default=0)
     failed = models.PositiveIntegerField(_("refused"), default=0)
-    # [{"file": ..., "class": ..., "error": ...}] for the photos that were refused.
+    # [{"file": ..., "error": ...}] for the first photos that were refused.
     problems = models.JSONField(_("problems"), default=list, blank=True)
 
     class Meta:
@@ -209,10 +205,6 @@ class ExampleImport(LeasedJob, UploadedArchive):
 
     def __str__(self) -> str:
         return f"{self.classifier} import #{self.pk}"
-
-    @property
-    def total(self) -> int:
-        return len(self.members)
 
     @property
     def percent(self) -> int:

@@ -73,7 +73,7 @@ def _detail_context(classifier: Classifier) -> dict:
         "classes": selectors.class_list(classifier=classifier),
         "runs": runs,
         "active_run": next((r for r in runs if r.is_active), None),
-        "imports": list(classifier.imports.all()[:3]),
+        "imports": list(classifier.imports.defer("members")[:3]),
         "version_run": version_run,
         "rename_form": RenameForm(initial={"name": classifier.name}),
         "class_form": ClassAddForm(),
@@ -176,26 +176,25 @@ def examples_upload(request: HttpRequest, classifier_id: int) -> HttpResponse:
     try:
         rate_limit_hit(action="examples", user=request.user)
         raise_if_upload_too_large(request)
-        archive, files = request.FILES.get("archive"), request.FILES.getlist("file")
-        if archive is not None:
-            job = services.example_import_start(
-                classifier=classifier, user=request.user, archive=archive
-            )
+        received = services.examples_receive(
+            classifier=classifier,
+            user=request.user,
+            archive=request.FILES.get("archive"),
+            class_name=request.POST.get("class", ""),
+            uploads=uploads_from_files(request.FILES.getlist("file")),
+        )
+        if isinstance(received, dict):
+            messages.success(request, _added_message(received))
+        else:
             messages.info(
                 request,
                 ngettext(
                     "The zip holds %(count)d photo; it is being checked and added.",
                     "The zip holds %(count)d photos; they are being checked and added.",
-                    job.total,
+                    received.total,
                 )
-                % {"count": job.total},
+                % {"count": received.total},
             )
-        else:
-            by_class = services.examples_by_class(
-                class_name=request.POST.get("class", ""), uploads=uploads_from_files(files)
-            )
-            added = services.examples_add(classifier=classifier, uploads_by_class=by_class)
-            messages.success(request, _added_message(added))
     except ApplicationError as error:
         messages.error(request, error.message)
     return redirect("training:detail", classifier.pk)

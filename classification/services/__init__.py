@@ -1,7 +1,7 @@
 """Writes for classification: single images now (``classify``), many in the
 background (``batches``)."""
 
-from core.uploads import Upload, clean_name, uploads_from_files, uploads_from_zip
+from core.uploads import Upload, clean_name, uploads_from_files
 
 from .batches import (
     batch_item_claim,
@@ -32,5 +32,4 @@ __all__ = [
     "prediction_delete",
     "prediction_delete_all",
     "uploads_from_files",
-    "uploads_from_zip",
 ]

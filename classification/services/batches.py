@@ -47,19 +47,12 @@ ITEMS_PER_RUNNER = 20
 # ------------------------------------------------------------------------------
 
 
-def _zip_of_files(uploads: list[Upload], archive=None):
-    """A new uncompressed zip in a temporary file: the archive's members (when
-    both an archive and files came) and the files, one in memory at a time.
-    Returns the file and ``[(member name, display name)]``."""
+def _zip_of_files(uploads: list[Upload]):
+    """Loose files as a new uncompressed zip in a temporary file, one in memory
+    at a time. Returns the file and ``[(member name, display name)]``."""
     names: list[tuple[str, str]] = []
     temporary = tempfile.TemporaryFile()  # noqa: SIM115 (handed to the caller)
     with zipfile.ZipFile(temporary, "w", zipfile.ZIP_STORED) as target:
-        if archive is not None:
-            source = zip_open(archive)
-            for member in zip_members(source):
-                member_name = f"{len(names):05d}"
-                target.writestr(member_name, zip_member_read(source, member.info))
-                names.append((member_name, member.name))
         for upload in uploads:
             member_name = f"{len(names):05d}"
             target.writestr(member_name, upload.data)
@@ -78,52 +71,57 @@ def batch_job_create(
     top_k: int = 5,
     store: bool = True,
 ) -> BatchJob:
-    """``archive``: an uploaded zip (a file); ``uploads``: loose files. Checks
-    the zip's directory (counts, sizes, bombs) and the user's space for inputs
-    waiting to be processed, stores one archive, and queues the job."""
-    members = zip_members(zip_open(archive)) if archive is not None else []
-    total = len(members) + len(uploads)
-    if not total:
-        raise ApplicationError(_("Choose at least one image."), code="no_images")
-    if total > settings.BATCH_MAX_FILES:
+    """``archive``: an uploaded zip (a file), stored as it came; or ``uploads``:
+    loose files, stored together as one new zip. Checks the zip's directory
+    (counts, sizes, bombs) and the user's space for inputs waiting to be
+    processed, stores one archive, and queues the job after the commit."""
+    if archive is not None and uploads:
+        raise ApplicationError(
+            _("Send either a zip or photos, not both at once."), code="zip_and_files"
+        )
+    if archive is not None:
+        members = zip_members(zip_open(archive))
+        source, names = archive, [(m.info.filename, m.name) for m in members]
+    elif len(uploads) > settings.BATCH_MAX_FILES:
         raise ApplicationError(
             _("At most %(max)d images per batch.") % {"max": settings.BATCH_MAX_FILES},
             code="too_many_files",
         )
-    if uploads:
-        source, names = _zip_of_files(list(uploads), archive)
+    elif uploads:
+        source, names = _zip_of_files(list(uploads))
     else:
-        archive.seek(0)
-        source, names = archive, [(m.info.filename, m.name) for m in members]
-    source.seek(0, 2)
-    size = source.tell()
-    source.seek(0)
-    pending_uploads_check(user=user, adding=size)
-    job = BatchJob(
-        user=user,
-        model_version=version,
-        total=total,
-        top_k=top_k,
-        store_images=store,
-        language=get_language() or "en",
-        archive_bytes=size,
-    )
-    job.archive.save("input.zip", File(source), save=False)  # the one write
+        raise ApplicationError(_("Choose at least one image."), code="no_images")
+    try:
+        source.seek(0, 2)
+        size = source.tell()
+        source.seek(0)
+        job = BatchJob(
+            user=user,
+            model_version=version,
+            total=len(names),
+            top_k=top_k,
+            store_images=store,
+            language=get_language() or "en",
+            archive_bytes=size,
+        )
+        job.archive.save("input.zip", File(source), save=False)  # the one write
+    finally:
+        if source is not archive:
+            source.close()
     try:
         with transaction.atomic():
+            pending_uploads_check(user=user, adding=size)
             job.save()
             BatchItem.objects.bulk_create(
                 BatchItem(job=job, index=index, member=member, original_name=name)
                 for index, (member, name) in enumerate(names)
             )
-            runners = batch_runners_for(total)
-            transaction.on_commit(lambda: batch_job_enqueue(job=job, runners=runners))
     except BaseException:
         job.archive.delete(save=False)
         raise
-    finally:
-        if source is not archive:
-            source.close()
+    runners = batch_runners_for(len(names))
+    # A lost message is not a lost job: the sweep sends queued jobs again.
+    transaction.on_commit(lambda: batch_job_enqueue(job=job, runners=runners), robust=True)
     return job
 
 

@@ -317,8 +317,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.AnonRateThrottle",
+        "core.ratelimits.UserRateThrottle",
+        "core.ratelimits.AnonRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "user": env("DJANGO_THROTTLE_USER", default="3000/hour"),

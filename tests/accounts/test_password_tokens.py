@@ -15,14 +15,18 @@ NEW_PASSWORD = "another-Strong-pass-77"
 
 
 def _reset_password(client, user, mailoutbox, **headers):
+    from django.test import TestCase
+
     client.post(reverse("account_reset_password"), {"email": user.email}, **headers)
     link = re.search(r"https?://[^/\s]+(/accounts/password/reset/key/[^\s]+/)", mailoutbox[-1].body)
     response = client.get(link.group(1), follow=True, **headers)
     form_url = response.redirect_chain[-1][0] if response.redirect_chain else link.group(1)
     mailoutbox.clear()
-    return client.post(
-        form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, follow=True, **headers
-    )
+    # The notice is sent once the new password is committed.
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        return client.post(
+            form_url, {"password1": NEW_PASSWORD, "password2": NEW_PASSWORD}, follow=True, **headers
+        )
 
 
 def test_a_password_reset_revokes_every_token_and_says_so(

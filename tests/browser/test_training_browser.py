@@ -23,12 +23,14 @@ TEXTS = {
         "zip": "Upload zip",
         "create": "Create",
         "learned": "How well it learned",
+        "imported": "18 of 18 photos checked: 18 added",
     },
     "es": {
         "train": "Entrenar",
         "zip": "Subir el zip",
         "create": "Crear",
         "learned": "Qué tal ha aprendido",
+        "imported": "18 de 18 fotos revisadas: 18 añadidas",
     },
 }
 
@@ -48,7 +50,9 @@ def test_build_train_use_and_export_a_classifier(
     viewport,
     language,
 ):
-    settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "training"]}}
+    settings.TASKS = {
+        "default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "batches", "training"]}
+    }
     text = TEXTS[language]
     (tmp_path / "examples.zip").write_bytes(texture_zip(6))
     (tmp_path / "new.jpg").write_bytes(crops("brick.png", 1, seed=321)[0])
@@ -60,16 +64,18 @@ def test_build_train_use_and_export_a_classifier(
     page.fill("#id_classes", "\n".join(TEXTURES))
     page.click(f"button:has-text('{text['create']}')")
     page.wait_for_selector("[data-testid=class-table]")
-    page.set_input_files("#zip-input", str(tmp_path / "examples.zip"))
-    page.click(f"button:has-text('{text['zip']}')")
-    page.wait_for_selector(".message-success")
-    counts = page.locator("[data-testid=count]").all_inner_texts()
-    assert [c.split()[0] for c in counts] == ["6", "6", "6"]
-    assert _fits(page)
-    page.screenshot(path=screenshot_dir / f"classifier-{language}.png", full_page=True)
-
-    worker = start_worker("training")
+    worker = start_worker("batches", "training")  # a batch worker adds the zip's photos
     try:
+        page.set_input_files("#zip-input", str(tmp_path / "examples.zip"))
+        page.click(f"button:has-text('{text['zip']}')")
+        page.wait_for_selector(".message-info")
+        # The page follows the import and shows what it added once done.
+        page.wait_for_selector(f"text={text['imported']}", timeout=120_000)
+        counts = page.locator("[data-testid=count]").all_inner_texts()
+        assert [c.split()[0] for c in counts] == ["6", "6", "6"]
+        assert _fits(page)
+        page.screenshot(path=screenshot_dir / f"classifier-{language}.png", full_page=True)
+
         page.click("[data-testid=train]")
         page.wait_for_selector("#run-bar")  # the progress bar, polled live
         page.wait_for_selector(f"text={text['learned']}", timeout=120_000)

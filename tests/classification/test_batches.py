@@ -13,6 +13,7 @@ from classification import services
 from classification.models import BatchItem, BatchJob, Prediction
 from core.exceptions import ApplicationError
 from core.jobs import job_claim
+from core.uploads import zip_members, zip_open
 from tests.accounts.factories import UserFactory
 from tests.classification.images import jpeg
 from tests.conftest import photo
@@ -37,8 +38,8 @@ def sample_zip() -> bytes:
 
 
 def test_zip_members_are_read_by_content_not_path():
-    uploads = services.uploads_from_zip(sample_zip())
-    assert [u.name for u in uploads] == ["coffee.png", "camera.png", "escape.jpg", "broken.jpg"]
+    members = zip_members(zip_open(sample_zip()))
+    assert [m.name for m in members] == ["coffee.png", "camera.png", "escape.jpg", "broken.jpg"]
 
 
 @pytest.mark.parametrize(
@@ -53,7 +54,7 @@ def test_zip_members_are_read_by_content_not_path():
 def test_hostile_or_empty_zips(data, code, settings):
     settings.BATCH_MAX_FILES = 5
     with pytest.raises(ApplicationError) as error:
-        services.uploads_from_zip(data)
+        zip_members(zip_open(data))
     assert error.value.code == code
 
 
@@ -61,7 +62,7 @@ def test_zip_total_size_is_bounded_while_reading(settings):
     settings.BATCH_MAX_UNCOMPRESSED_BYTES = 150_000
     data = make_zip({f"{i}.jpg": jpeg(640, 480, seed=i) for i in range(6)}, zipfile.ZIP_STORED)
     with pytest.raises(ApplicationError) as error:
-        services.uploads_from_zip(data)
+        zip_members(zip_open(data))
     assert error.value.code == "zip_too_large"
 
 

@@ -63,7 +63,7 @@ def test_a_file_that_keeps_killing_workers_fails_alone(user, imagenet_model):
 def test_queued_jobs_that_waited_too_long_are_sent_again(user, imagenet_model, settings):
     settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "batches"]}}
     job = _job(user, imagenet_model, count=1)
-    BatchJob.objects.filter(pk=job.pk).update(updated_at=timezone.now() - timedelta(hours=1))
+    BatchJob.objects.filter(pk=job.pk).update(runnable_at=timezone.now() - timedelta(hours=1))
     from django_tasks_db.models import DBTaskResult
 
     assert jobs_sweep(job_class=BatchJob)["resent"] == 1
@@ -137,3 +137,30 @@ def test_requeued_jobs_wait_longer_each_time(
     task = DBTaskResult.objects.get()
     wait = (task.run_after - timezone.now()).total_seconds()
     assert 2 < wait <= 4  # the third run waits 4 s, not at once
+
+
+@pytest.mark.django_db
+def test_a_requeued_job_is_not_sent_again_before_its_backoff(
+    user, imagenet_model, settings, django_capture_on_commit_callbacks
+):
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": ["default", "batches"]}}
+    settings.RETRY_BASE_DELAY = settings.RETRY_MAX_DELAY = 300  # longer than 3 leases
+    job = _job(user, imagenet_model, count=1)
+    BatchJob.objects.filter(pk=job.pk).update(
+        status="running", attempts=1, worker="dead", created_at=timezone.now() - timedelta(days=1)
+    )
+    _expire(job)
+    DBTaskResult.objects.all().delete()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert jobs_sweep(job_class=BatchJob) == {"requeued": 1, "failed": 0, "resent": 0}
+        assert jobs_sweep(job_class=BatchJob)["resent"] == 0  # it waits out its backoff
+    assert DBTaskResult.objects.count() == 1
+    # Still queued three lease lengths after it could run: the message was lost.
+    lease = settings.BATCH_LEASE_SECONDS
+    BatchJob.objects.filter(pk=job.pk).update(
+        runnable_at=timezone.now() - timedelta(seconds=3 * lease + 1)
+    )
+    assert jobs_sweep(job_class=BatchJob)["resent"] == 1
+    assert DBTaskResult.objects.count() == 2

@@ -186,11 +186,20 @@ def test_reduction_keeps_the_exif_orientation():
 
 
 def test_sixteen_bit_images_do_not_need_a_float_copy():
-    # 16-bit greyscale at full range: the high byte, not a float64 array eight
-    # times the image (the old path held ~8 bytes per pixel).
-    array = np.full((40, 60), 65535, dtype=np.uint16)
-    image = open_image(encode(Image.fromarray(array), "PNG"))
+    import tracemalloc
+
+    # 16-bit greyscale at full range: the high byte, not a float64 array four
+    # times the picture (numpy's allocations are traced; Pillow's are not).
+    array = np.full((2000, 2000), 65535, dtype=np.uint16)  # 8 MB as 16-bit
+    data = encode(Image.fromarray(array), "PNG")
+    tracemalloc.start()
+    try:
+        image = open_image(data)
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
     assert image.getpixel((5, 5)) == (255, 255, 255)
+    assert peak < 24 * 2**20, peak  # a float64 copy alone would be 32 MB
 
 
 def test_a_request_has_a_pixel_budget_counted_at_the_decoded_size(settings):

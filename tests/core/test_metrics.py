@@ -28,12 +28,12 @@ def test_metrics_with_the_token(client, settings, user, imagenet_model):
     assert response.status_code == 200
     text = response.content.decode()
     assert 'picsort_predictions{model="EfficientNet-Lite0 v1"} 1.0' in text
-    assert 'picsort_batch_jobs{status="queued"} 1.0' in text  # queued after commit
+    assert 'picsort_jobs{kind="batchjob",status="queued"} 1.0' in text  # queued after commit
     assert (
         'picsort_http_request_duration_seconds_count{method="GET",status="200",view="core:home"}'
         in text
     )
-    assert "picsort_task_queue_depth" in text and "picsort_worker_heartbeat_age_seconds" in text
+    assert "picsort_task_queue_depth" in text and "picsort_job_heartbeat_age_seconds" in text
 
 
 def test_staff_may_read_metrics_in_a_browser(client, settings):
@@ -46,7 +46,7 @@ def test_staff_may_read_metrics_in_a_browser(client, settings):
     assert client.get("/metrics").status_code == 404
 
 
-def test_training_runs_in_the_metrics(client, settings, user):
+def test_every_kind_of_job_in_the_metrics(client, settings, user):
     from django.utils import timezone
 
     from training.models import Classifier, TrainingRun
@@ -63,9 +63,9 @@ def test_training_runs_in_the_metrics(client, settings, user):
         + timezone.timedelta(seconds=settings.TRAINING_LEASE_SECONDS - 5),
     )
     text = client.get("/metrics", HTTP_AUTHORIZATION="Bearer s3cret-scrape").content.decode()
-    assert 'picsort_training_runs{status="running"} 1.0' in text
-    line = next(x for x in text.splitlines() if x.startswith("picsort_training_heartbeat_age"))
-    assert 'worker="host:42"' in line and 4 <= float(line.split()[-1]) <= 7
+    assert 'picsort_jobs{kind="trainingrun",status="running"} 1.0' in text
+    line = next(x for x in text.splitlines() if x.startswith("picsort_job_heartbeat_age"))
+    assert 'kind="trainingrun",worker="host:42"' in line and 4 <= float(line.split()[-1]) <= 7
 
 
 def test_users_own_classifiers_are_counted_without_their_names(client, settings, user):

@@ -124,3 +124,22 @@ def test_a_validation_that_keeps_dying_fails_its_version_with_a_reason(
     assert version.status == "failed" and version.error == job.error
     # A failed version can be validated again: a new job is queued.
     assert model_version_revalidate(version=version).status == "queued"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_refused_model_fails_its_version_once_without_an_error(tmp_path):
+    """Run for real (callbacks after each commit, as in a worker): the job's end
+    and the run both fail the version, once, and the task itself succeeds."""
+    from models_registry.validation_jobs import model_version_validate
+
+    path = tiny_model(tmp_path / "tiny.keras")
+    version = services.model_version_upload(
+        name="refused",
+        file=ContentFile(path.read_bytes(), name="tiny.keras"),
+        label_set=LabelSetFactory(classes=("a", "b", "c", "d")),  # the model has 3 outputs
+        enqueue=False,
+    )
+    version = model_version_validate(version_id=version.pk)
+    assert version.status == "failed" and "outputs" in version.error
+    job = version.validations.get()
+    assert (job.status, job.error) == ("failed", version.error)

@@ -122,7 +122,8 @@ def test_exported_files_load_and_agree(trained, tmp_path):
     import onnxruntime as ort
 
     from core.images import Preprocessing, image_to_tensor
-    from models_registry.validation import _read_config, scan_config
+    from models_registry.keras_scan import read_config as _read_config
+    from models_registry.keras_scan import scan_config
 
     _classifier, run = trained
     files = export_files(run)

@@ -1,7 +1,6 @@
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
-from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -9,7 +8,6 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as read_body
 from core.uploads import uploads_from_files
@@ -95,27 +93,21 @@ class ExamplesApi(APIView):
         data = read_body(request)
         payload = s.ExamplesUploadSerializer(data=data)
         payload.is_valid(raise_exception=True)
-        archive, files = request.FILES.get("archive"), request.FILES.getlist("file")
-        if archive is not None and files:
-            raise ApplicationError(
-                _("Send either a zip or photos, not both at once."), code="zip_and_files"
-            )
-        if archive is not None:
-            job = services.example_import_start(
-                classifier=classifier, user=request.user, archive=archive
-            )
-            return Response(
-                s.ExampleImportSerializer(job, context={"request": request}).data,
-                status=status.HTTP_202_ACCEPTED,
-                headers={"Location": reverse("api:example-import-detail", args=[pk, job.pk])},
-            )
-        by_class = services.examples_by_class(
+        received = services.examples_receive(
+            classifier=classifier,
+            user=request.user,
+            archive=request.FILES.get("archive"),
             class_name=payload.validated_data.get("class_name", ""),
-            uploads=uploads_from_files(files),
+            uploads=uploads_from_files(request.FILES.getlist("file")),
         )
-        added = services.examples_add(classifier=classifier, uploads_by_class=by_class)
-        body = {"added": added, "classes": s.class_rows(classifier)}
-        return Response(body, status=status.HTTP_201_CREATED)
+        if isinstance(received, dict):
+            body = {"added": received, "classes": s.class_rows(classifier)}
+            return Response(body, status=status.HTTP_201_CREATED)
+        return Response(
+            s.ExampleImportSerializer(received, context={"request": request}).data,
+            status=status.HTTP_202_ACCEPTED,
+            headers={"Location": reverse("api:example-import-detail", args=[pk, received.pk])},
+        )
 
 
 class ExampleImportDetailApi(generics.RetrieveAPIView):
@@ -125,7 +117,8 @@ class ExampleImportDetailApi(generics.RetrieveAPIView):
 
     def get_object(self):
         classifier = _classifier(self.request, self.kwargs["pk"])
-        return get_object_or_404(classifier.imports.all(), pk=self.kwargs["import_id"])
+        imports = classifier.imports.defer("members")
+        return get_object_or_404(imports, pk=self.kwargs["import_id"])
 
 
 class TrainApi(APIView):

@@ -11,11 +11,11 @@ from training.services.classifiers import (  # noqa: F401
     classifier_set_threshold,
     classifier_use_version,
 )
-from training.services.examples import (  # noqa: F401
-    example_delete,
-    examples_add,
-    examples_by_class,
+from training.services.examples import example_delete, examples_add  # noqa: F401
+from training.services.imports import (  # noqa: F401
+    example_import_run,
+    example_import_start,
+    examples_receive,
 )
-from training.services.imports import example_import_run, example_import_start  # noqa: F401
 from training.services.job import training_run  # noqa: F401
 from training.services.runs import training_cancel, training_start  # noqa: F401

@@ -26,11 +26,18 @@ logger = logging.getLogger(__name__)
 # ------------------------------------------------------------------------------
 
 
+def _name_key(name: str) -> str:
+    """How a class is recognised by its name: case and spacing do not matter."""
+    return " ".join(str(name).split()).casefold()
+
+
+def _classes_by_key(classifier: Classifier) -> dict[str, ClassifierClass]:
+    return {_name_key(cls.name): cls for cls in classifier.classes.all()}
+
+
 def _class_by_name(classifier: Classifier, name: str) -> ClassifierClass:
-    wanted = " ".join(str(name).split()).casefold()
-    for cls in classifier.classes.all():
-        if cls.name.casefold() == wanted:
-            return cls
+    if (cls := _classes_by_key(classifier).get(_name_key(name))) is not None:
+        return cls
     raise ApplicationError(
         _("The classifier has no class called “%(name)s”.") % {"name": name},
         code="unknown_class",
@@ -123,7 +130,7 @@ def zip_classes(*, classifier: Classifier, members: list) -> list[tuple[object, 
     """A zip with one folder per class (``cat/1.jpg``, ``dog/2.png``...): each
     member with its class. Folders that match no class are an error, so a typo
     never goes unnoticed."""
-    classes = {" ".join(c.name.split()).casefold(): c for c in classifier.classes.all()}
+    classes = _classes_by_key(classifier)
     matched = []
     for member in members:
         if not member.folder:
@@ -132,7 +139,7 @@ def zip_classes(*, classifier: Classifier, members: list) -> list[tuple[object, 
                 % {"name": member.name},
                 code="zip_needs_folders",
             )
-        cls = classes.get(" ".join(member.folder.split()).casefold())
+        cls = classes.get(_name_key(member.folder))
         if cls is None:
             raise ApplicationError(
                 _("The folder “%(folder)s” matches no class of this classifier.")
@@ -141,11 +148,6 @@ def zip_classes(*, classifier: Classifier, members: list) -> list[tuple[object, 
             )
         matched.append((member, cls))
     return matched
-
-
-def examples_by_class(*, class_name: str = "", uploads: list | None = None) -> dict[str, list]:
-    """Files that all belong to ``class_name``."""
-    return {class_name: list(uploads or [])}
 
 
 def example_delete(*, classifier: Classifier, example_id: int) -> None:

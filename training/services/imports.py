@@ -28,9 +28,30 @@ from core.uploads import (
     zip_open,
 )
 from training.models import Classifier, ClassifierClass, Example, ExampleImport
-from training.services.examples import class_is_full, example_prepare, example_store, zip_classes
+from training.services.examples import (
+    class_is_full,
+    example_prepare,
+    example_store,
+    examples_add,
+    zip_classes,
+)
 
 logger = logging.getLogger(__name__)
+
+
+def examples_receive(
+    *, classifier: Classifier, user: User, archive=None, class_name: str = "", uploads=()
+) -> ExampleImport | dict[str, int]:
+    """What one upload request brings: a zip with a folder per class, added by
+    a worker (returns the import to follow), or a few photos of one class,
+    added at once (returns the counts added). Not both at once."""
+    if archive is not None and uploads:
+        raise ApplicationError(
+            _("Send either a zip or photos, not both at once."), code="zip_and_files"
+        )
+    if archive is not None:
+        return example_import_start(classifier=classifier, user=user, archive=archive)
+    return examples_add(classifier=classifier, uploads_by_class={class_name: list(uploads)})
 
 
 @storage_errors()
@@ -48,23 +69,32 @@ def example_import_start(*, classifier: Classifier, user: User, archive) -> Exam
     archive.seek(0, 2)
     size = archive.tell()
     archive.seek(0)
-    pending_uploads_check(user=user, adding=size)
     job = ExampleImport(
         classifier=classifier,
         user=user,
         language=translation.get_language() or "en",
         members=[[member.info.filename, cls.pk] for member, cls in members],
+        total=len(members),
         archive_bytes=size,
     )
     job.archive.save("examples.zip", File(archive), save=False)
     try:
         with transaction.atomic():
+            pending_uploads_check(user=user, adding=size)
             job.save()
-            transaction.on_commit(job.enqueue)
     except BaseException:
         job.archive.delete(save=False)
         raise
+    # A lost message is not a lost job: the sweep sends queued jobs again.
+    transaction.on_commit(job.enqueue, robust=True)
     return job
+
+
+PROBLEMS_LISTED = 200  # refused photos named one by one; ``failed`` counts them all
+
+
+def _noted(problems: list, problem: dict) -> list:
+    return problems if len(problems) >= PROBLEMS_LISTED else [*problems, problem]
 
 
 def _add_one(job: ExampleImport, archive, position: int) -> None:
@@ -82,18 +112,18 @@ def _add_one(job: ExampleImport, archive, position: int) -> None:
         reason = error.message if isinstance(error, ApplicationError) else _("It is missing.")
         outcome = {"failed": F("failed") + 1, "problem": {"file": name, "error": str(reason)}}
     with transaction.atomic():
-        current = ExampleImport.objects.select_for_update().get(pk=job.pk)
-        if current.position != position or current.worker != job.worker:
-            return  # another worker took over meanwhile
+        current = ExampleImport.objects.select_for_update().filter(pk=job.pk).first()
+        if current is None or current.position != position or current.worker != job.worker:
+            return  # deleted (with its classifier), or another worker took over meanwhile
         fields: dict = {"position": position + 1}
         if "problem" in outcome:
             fields["failed"] = outcome["failed"]
-            fields["problems"] = [*current.problems, outcome["problem"]]
+            fields["problems"] = _noted(current.problems, outcome["problem"])
         elif Example.objects.filter(classifier_class=cls, sha256=digest).exists():
             fields["duplicates"] = F("duplicates") + 1
         elif error := class_is_full(count=cls.examples.count() + 1, cls=cls):
             fields["failed"] = F("failed") + 1
-            fields["problems"] = [*current.problems, {"file": name, "error": error.message}]
+            fields["problems"] = _noted(current.problems, {"file": name, "error": error.message})
         else:
             try:
                 with transaction.atomic():

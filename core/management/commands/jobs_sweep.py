@@ -11,7 +11,8 @@ logger = logging.getLogger(__name__)
 
 class Command(BaseCommand):
     help = (
-        "Re-queue jobs (batches, training runs) whose worker vanished (expired lease) "
+        "Re-queue background jobs (batches, training runs, model validations, example "
+        "imports) whose worker vanished (expired lease) "
         "and re-send jobs that waited too long. With --loop, repeat every N seconds "
         "(and keep going through database restarts)."
     )

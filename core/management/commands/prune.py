@@ -49,11 +49,10 @@ class Command(BaseCommand):
         referenced = set()
         for image in Image.objects.values_list("file", "thumbnail"):
             referenced.update(image)
-        for model in leased_job_models():
+        for model in leased_job_models():  # the uploads of jobs still to run
             if issubclass(model, UploadedArchive):
-                referenced.update(
-                    model.objects.exclude(archive="").values_list("archive", flat=True)
-                )
+                waiting = model.objects.filter(status__in=model.ACTIVE).exclude(archive="")
+                referenced.update(waiting.values_list("archive", flat=True))
         for files in ModelVersion.objects.values_list("file", "onnx_file"):
             referenced.update(files)
         referenced.update(Example.objects.values_list("file", flat=True))
