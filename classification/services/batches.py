@@ -28,14 +28,8 @@ from core.exceptions import ApplicationError
 from core.jobs import job_claim, job_finish, job_heartbeat, job_release, worker_name
 from core.shutdown import stop_requested, watch_for_stop
 from core.storage import storage_errors
-from core.uploads import (
-    Upload,
-    clean_name,
-    pending_uploads_check,
-    zip_member_read,
-    zip_members,
-    zip_open,
-)
+from core.uploads import Upload, clean_name, pending_uploads_check
+from core.zips import zip_member_read, zip_members, zip_open
 from models_registry.models import ModelVersion
 
 logger = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from classification import services
 from classification.models import BatchItem, BatchJob, Prediction
 from core.exceptions import ApplicationError
 from core.jobs import job_claim
-from core.uploads import zip_members, zip_open
+from core.zips import zip_members, zip_open
 from tests.accounts.factories import UserFactory
 from tests.classification.images import jpeg
 from tests.conftest import photo

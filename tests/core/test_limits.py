@@ -13,7 +13,7 @@ from django.urls import reverse
 from classification.models import BatchItem, BatchJob
 from core.exceptions import ApplicationError
 from core.ratelimits import parse_rate, rate_limit_hit
-from core.uploads import zip_member_read, zip_members, zip_open
+from core.zips import zip_member_read, zip_members, zip_open
 from tests.classification.images import jpeg
 from tests.models_registry.keras_files import zip_bytes
 from tests.training.examples import TEXTURES, texture_zip

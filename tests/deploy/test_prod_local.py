@@ -9,10 +9,8 @@ batch finishes. Needs PostgreSQL (CI)."""
 import importlib.util
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import zipfile
 from pathlib import Path
@@ -22,9 +20,17 @@ import pytest
 from tests.classification.images import jpeg
 
 ROOT = Path(__file__).resolve().parent.parent.parent
-_spec = importlib.util.spec_from_file_location("bench_abuse", ROOT / "bench" / "abuse.py")
-abuse = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(abuse)
+
+
+def _bench(name: str):
+    spec = importlib.util.spec_from_file_location(name, ROOT / "bench" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+abuse = _bench("abuse")  # the hostile files
+prod_local = abuse.site_  # the site and its processes
 
 # The budget README's "Limits and abuse" states for a web process with the
 # default limits (each case also passes when run alone).
@@ -39,48 +45,17 @@ def _postgres() -> bool:
 def site():
     if not _postgres():
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-    workdir = Path(tempfile.mkdtemp(prefix="picsort-prod-local-test-"))
-    (workdir / "run").mkdir()
-    port = abuse.free_port()
-    process, env, log = abuse.start_site(
-        workdir,
-        port,
-        {
-            "PICSORT_RUN_DIR": str(workdir / "run"),
-            "DJANGO_BATCH_LEASE_SECONDS": "5",
-            "DJANGO_THROTTLE_BATCH": "1000/hour",
-            "DJANGO_THROTTLE_EXAMPLES": "1000/hour",
-        },
-    )
-    try:
-        abuse.wait_ready(port, process, log)
-        classifier_id, token = abuse.seed(env)
-        yield {
-            "process": process,
-            "port": port,
-            "client": abuse.Client(port, token),
-            "classifier": classifier_id,
-            "media": workdir / "media",
-            "run": workdir / "run",
-            "log": log,
-        }
-    finally:
-        os.killpg(process.pid, signal.SIGINT)
-        try:
-            process.wait(60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-        import psycopg
-
-        with psycopg.connect(
-            "postgres://postgres@127.0.0.1:5432/postgres", autocommit=True
-        ) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{env["_ABUSE_DB"]}" WITH (FORCE)')
-        shutil.rmtree(workdir, ignore_errors=True)
+    limits = {
+        "DJANGO_BATCH_LEASE_SECONDS": "5",
+        "DJANGO_THROTTLE_BATCH": "1000/hour",
+        "DJANGO_THROTTLE_EXAMPLES": "1000/hour",
+    }
+    with prod_local.prod_local(limits) as running:
+        yield running
 
 
 def _webs(site) -> list[int]:
-    named = abuse.roles(site["process"].pid)
+    named = prod_local.roles(site["process"].pid)
     webs = [pid for pid, name in named.items() if name.startswith("web")]
     assert len(webs) == 2, named
     return webs
@@ -90,9 +65,9 @@ def _peak_of_webs(site, send) -> tuple[object, float]:
     """Runs ``send()`` with the web processes' peaks reset; returns its answer
     and the highest peak (MB) any web process reached meanwhile."""
     webs = _webs(site)
-    abuse.reset_peaks(webs)
+    prod_local.reset_peaks(webs)
     answer = send()
-    peaks = [abuse.peak_mb(pid) for pid in webs]
+    peaks = [prod_local.peak_mb(pid) for pid in webs]
     assert all(peak is not None for peak in peaks), "a web process died"
     return answer, max(peaks)
 
@@ -168,7 +143,7 @@ def test_a_zip_of_huge_examples_is_answered_at_once_and_checked_by_a_worker(site
     )
     assert answer[0] == 202, answer[2][:300]
     assert peak < WEB_BUDGET_MB, peak
-    job = abuse.wait_for_job(site["client"], json.loads(answer[2])["url"], seconds=600)
+    job = prod_local.wait_for_job(site["client"], json.loads(answer[2])["url"], seconds=600)
     assert job["status"] == "succeeded", job
     # The same picture 30 times: added once per class, the rest recognised.
     assert (job["added"], job["duplicates"], job["failed"]) == (2, 28, 0)
@@ -177,8 +152,8 @@ def test_a_zip_of_huge_examples_is_answered_at_once_and_checked_by_a_worker(site
 
 def test_a_zip_that_unpacks_to_almost_a_gigabyte_writes_only_itself(site):
     archive = abuse.bomb_zip(46, 20 * 2**20, ratio=47)  # 46 x 20 MiB, under every limit
-    before = abuse.folder_bytes(site["media"])
-    watch = abuse.DiskWatch(site["media"])
+    before = prod_local.folder_bytes(site["media"])
+    watch = prod_local.DiskWatch(site["media"])
     answer, peak = _peak_of_webs(
         site,
         lambda: site["client"].post_files(
@@ -187,11 +162,11 @@ def test_a_zip_that_unpacks_to_almost_a_gigabyte_writes_only_itself(site):
     )
     assert answer[0] == 202, answer[2][:300]
     assert peak < WEB_BUDGET_MB, peak  # was 1.37 GB
-    job = abuse.wait_for_job(site["client"], json.loads(answer[2])["url"])
+    job = prod_local.wait_for_job(site["client"], json.loads(answer[2])["url"])
     written = watch.finish()
     assert (job["status"], job["done"], job["failed"]) == ("succeeded", 0, 46), job
     assert written <= len(archive) * 1.1, written  # was 921 MB of extracted members
-    assert abuse.folder_bytes(site["media"]) <= before + 4096  # the archive left with the job
+    assert prod_local.folder_bytes(site["media"]) <= before + 4096  # the archive left with the job
 
 
 def test_a_zip_bomb_or_an_oversized_zip_is_refused_before_anything_is_stored(site):
@@ -251,7 +226,7 @@ def test_a_killed_worker_is_started_again_and_the_batch_finishes(site):
     assert "RUNNING" in status and str(victim) not in status, status
     assert answers and set(answers) == {200}, answers
 
-    job = abuse.wait_for_job(client, url, seconds=600)
+    job = prod_local.wait_for_job(client, url, seconds=600)
     assert (job["status"], job["done"], job["failed"]) == ("succeeded", 80, 0), job
     results = []
     next_url = job["results_url"]

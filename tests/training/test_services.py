@@ -193,7 +193,7 @@ def test_an_import_resumes_where_its_dead_worker_stopped(user, django_capture_on
         classifier=classifier, user=user, archive=io.BytesIO(texture_zip(2))
     )
     # A worker claimed it, added two photos and died (its lease expired).
-    from core.uploads import zip_open
+    from core.zips import zip_open
     from training.services.imports import _add_one
 
     assert job_claim(job=job, worker="dead")
