@@ -278,13 +278,14 @@ def _warn_no_namespace() -> None:
     )
 
 
-_PLACEHOLDER = re.compile(r"%(?:%|\([A-Za-z_][A-Za-z0-9_]*\)[sd])")
+_PLACEHOLDER = re.compile(r"%(?:%|\([A-Za-z_][A-Za-z0-9_]*\)(?:\.\d)?[sdefg])")
 
 
 def _known(message: str) -> bool:
     """One of our own messages (in the shipped catalogue: every refusal is
-    translated) whose only placeholders are plain ``%(name)s`` or ``%(name)d``:
-    no widths a child could use to make this process allocate gigabytes."""
+    translated) whose only placeholders are plain ``%(name)s``/``%(name)d`` or
+    take one digit of precision (``%(diff).2g``): no widths a child could use
+    to make this process allocate gigabytes."""
     if len(message) > 1000 or "%" in _PLACEHOLDER.sub("", message):
         return False
     with translation.override("es"):

@@ -174,3 +174,14 @@ def test_the_child_dies_with_the_worker_that_started_it(tmp_path):
     finally:
         worker.kill()
         worker.wait()
+
+
+def test_only_our_own_messages_come_back_from_the_child():
+    from models_registry.sandbox import _translate
+
+    parity = "The ONNX conversion differs from Keras by %(diff).2g (more than %(tol).0e)."
+    assert "0.5" in _translate({"message": parity, "params": {"diff": 0.5, "tol": 1e-3}})
+    # A width could make the worker allocate gigabytes; an unknown text is not ours.
+    for message in ("%(a)2000000000s", "Anything a child wants to say %(a)s"):
+        answer = _translate({"message": message, "params": {"a": "x"}})
+        assert "x" * 10 not in answer and "Anything" not in answer
