@@ -34,6 +34,7 @@ class Preprocessing:
     resize: int = 256  # shorter side before the centre crop
     mean: tuple[float, float, float] = (127.0, 127.0, 127.0)
     std: tuple[float, float, float] = (128.0, 128.0, 128.0)
+    layout: str = "nhwc"  # or "nchw" (channels first, as PyTorch exports)
 
     @classmethod
     def from_spec(cls, spec: dict, *, size: int) -> "Preprocessing":
@@ -43,6 +44,7 @@ class Preprocessing:
             resize=max(resize, size),
             mean=tuple(float(v) for v in spec.get("mean", cls.mean)),
             std=tuple(float(v) for v in spec.get("std", cls.std)),
+            layout=spec.get("layout", cls.layout),
         )
 
 
@@ -210,8 +212,9 @@ def _to_rgb(image: Image.Image) -> Image.Image:
 
 def to_tensor(image: Image.Image, spec: Preprocessing) -> np.ndarray:
     """Resize the shorter side to ``resize``, centre-crop ``size``, normalise:
-    (1, size, size, 3) float32. Done as one resize of the central box, which
-    is the same picture without resizing pixels the crop throws away."""
+    (1, size, size, 3) float32, or (1, 3, size, size) for an NCHW model. Done
+    as one resize of the central box, which is the same picture without
+    resizing pixels the crop throws away."""
     width, height = image.size
     side = min(width, height) * spec.size / spec.resize  # the crop, in source pixels
     left, top = (width - side) / 2, (height - side) / 2
@@ -226,6 +229,8 @@ def to_tensor(image: Image.Image, spec: Preprocessing) -> np.ndarray:
     std = np.asarray(spec.std, dtype=np.float32)
     array *= 1.0 / std
     array += -np.asarray(spec.mean, dtype=np.float32) / std
+    if spec.layout == "nchw":
+        return np.ascontiguousarray(array.transpose(2, 0, 1))[np.newaxis]
     return array[np.newaxis]
 
 

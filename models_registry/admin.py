@@ -125,12 +125,39 @@ class LabelAdmin(ReadOnlyAdmin):
 
 class ModelVersionAddForm(forms.ModelForm):
     upload = forms.FileField(
-        label=_("Keras model (.keras)"),
+        label=_("Model file (.keras or .onnx)"),
         help_text=_(
             "A Keras 3 model: one input (batch, size, size, 3) of float RGB normalised as "
-            "(pixel − mean) / std, one output with one value per label."
+            "(pixel − 127) / 128, one output with one value per label. Or an ONNX model "
+            "(e.g. exported from PyTorch), with how photos become its input below."
         ),
     )
+    layout = forms.ChoiceField(
+        label=_("ONNX: layout"),
+        choices=[("nchw", "NCHW (channels first, PyTorch)"), ("nhwc", "NHWC (channels last)")],
+        required=False,
+    )
+    mean = forms.CharField(
+        label=_("ONNX: means"),
+        required=False,
+        help_text=_("Per channel, in pixel units (0-255). Empty: 123.675, 116.28, 103.53."),
+    )
+    std = forms.CharField(
+        label=_("ONNX: standard deviations"),
+        required=False,
+        help_text=_("Per channel, in pixel units. Empty: 58.395, 57.12, 57.375."),
+    )
+    size = forms.IntegerField(
+        label=_("ONNX: input size"),
+        required=False,
+        help_text=_("Only when the file leaves it free."),
+    )
+    resize = forms.IntegerField(
+        label=_("ONNX: resize to"),
+        required=False,
+        help_text=_("The shorter side before the centre crop. Empty: size / 0.875."),
+    )
+    PREPROCESSING = ("layout", "mean", "std", "size", "resize")
 
     class Meta:
         model = ModelVersion
@@ -152,6 +179,7 @@ class ModelVersionAdmin(_ServiceAdmin):
         "status_badge",
         "progress_step",
         "error",
+        "format",
         "sha256",
         "onnx_sha256",
         "input_size",
@@ -190,7 +218,7 @@ class ModelVersionAdmin(_ServiceAdmin):
 
     def get_fields(self, request, obj=None):
         if obj is None:
-            return ["name", "label_set", "upload", "notes"]
+            return ["name", "label_set", "upload", *ModelVersionAddForm.PREPROCESSING, "notes"]
         return self.readonly_fields
 
     def get_readonly_fields(self, request, obj=None):
@@ -199,11 +227,13 @@ class ModelVersionAdmin(_ServiceAdmin):
     def save_model(self, request, obj, form, change):
         if change:
             return  # versions are immutable
+        data = form.cleaned_data
         created = services.model_version_upload(
-            name=form.cleaned_data["name"],
-            file=form.cleaned_data["upload"],
-            label_set=form.cleaned_data["label_set"],
-            notes=form.cleaned_data.get("notes", ""),
+            name=data["name"],
+            file=data["upload"],
+            label_set=data["label_set"],
+            notes=data.get("notes", ""),
+            preprocessing={key: data.get(key) for key in ModelVersionAddForm.PREPROCESSING},
             user=request.user,
         )
         obj.pk = created.pk

@@ -18,7 +18,7 @@ from core.models import LeasedJob, TimeStampedModel
 
 def _model_upload_to(instance: "ModelVersion", filename: str) -> str:
     # Random names: the user's filename never reaches the storage path.
-    return f"models/{uuid.uuid4().hex}/model.keras"
+    return f"models/{uuid.uuid4().hex}/model.{instance.format or 'keras'}"
 
 
 def _onnx_upload_to(instance: "ModelVersion", filename: str) -> str:
@@ -128,6 +128,10 @@ class ModelVersion(TimeStampedModel):
         READY = "ready", _("ready")
         FAILED = "failed", _("failed")
 
+    class Format(models.TextChoices):
+        KERAS = "keras", _("Keras (.keras)")
+        ONNX = "onnx", _("ONNX (.onnx)")
+
     class Source(models.TextChoices):
         PRETRAINED = "pretrained", _("pretrained")
         UPLOAD = "upload", _("uploaded by an administrator")
@@ -151,7 +155,12 @@ class ModelVersion(TimeStampedModel):
     error = models.TextField(_("error"), blank=True)
     progress = models.JSONField(_("progress"), default=dict, blank=True)
 
-    file = models.FileField(_("Keras file"), upload_to=_model_upload_to, max_length=255)
+    format = models.CharField(
+        _("format"), max_length=10, choices=Format.choices, default=Format.KERAS
+    )
+    # The uploaded file: a .keras model, or an .onnx one (then onnx_file is its
+    # validated copy).
+    file = models.FileField(_("model file"), upload_to=_model_upload_to, max_length=255)
     sha256 = models.CharField(_("SHA-256"), max_length=64, db_index=True)
     onnx_file = models.FileField(
         _("ONNX file"), upload_to=_onnx_upload_to, max_length=255, blank=True

@@ -18,18 +18,18 @@ from accounts.models import User
 from core.exceptions import ApplicationError
 from core.storage import storage_errors
 from models_registry.label_files import LabelData, parse_label_file, validate_labels
+from models_registry.model_files import (
+    KERAS_PREPROCESSING,
+    model_format_of,
+    preprocessing_declared,
+)
 from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
 
 logger = logging.getLogger(__name__)
 
 DEFAULT_ALIAS = "default"
 # What the pretrained EfficientNet-Lite models expect (see MODEL_FACTS).
-DEFAULT_PREPROCESSING = {
-    "crop_fraction": 0.875,
-    "mean": [127.0, 127.0, 127.0],
-    "std": [128.0, 128.0, 128.0],
-    "output": "logits",
-}
+DEFAULT_PREPROCESSING = KERAS_PREPROCESSING
 
 
 # Label sets
@@ -153,13 +153,13 @@ def model_version_upload(
     source: str = ModelVersion.Source.UPLOAD,
     enqueue: bool = True,
 ) -> ModelVersion:
-    """Stores an uploaded .keras file as a new version and queues its validation."""
+    """Stores an uploaded model file (.keras, or .onnx with its declared
+    preprocessing: ``model_files``) as a new version and queues its validation."""
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the model a name."), code="name_required")
-    filename = getattr(file, "name", "") or ""
-    if not filename.lower().endswith(".keras"):
-        raise ApplicationError(_("Upload a .keras file (Keras 3 format)."), code="not_keras")
+    model_format = model_format_of(getattr(file, "name", "") or "")
+    spec = preprocessing_declared(model_format=model_format, declared=preprocessing)
     if file.size is not None and file.size > settings.MODEL_MAX_UPLOAD_BYTES:
         raise ApplicationError(
             _("The model file is larger than %(size)d MB.")
@@ -167,7 +167,8 @@ def model_version_upload(
             code="file_too_large",
             status=413,
         )
-    check_keras_archive(file)
+    if model_format == ModelVersion.Format.KERAS:
+        check_keras_archive(file)
     sha256 = _sha256_of(file)
 
     with transaction.atomic():
@@ -176,12 +177,13 @@ def model_version_upload(
             version=_next_version_number(ModelVersion, name),
             label_set=label_set,
             source=source,
+            format=model_format,
             sha256=sha256,
-            preprocessing={**DEFAULT_PREPROCESSING, **(preprocessing or {})},
+            preprocessing=spec,
             notes=notes,
             created_by=user,
         )
-        version.file.save("model.keras", file, save=False)
+        version.file.save(f"model.{model_format}", file, save=False)
         try:
             version.save()
         except Exception:

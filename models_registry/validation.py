@@ -1,13 +1,16 @@
-"""Validate an uploaded .keras model and convert it to ONNX. Runs in a worker,
-called by the validation job (``validation_jobs``).
+"""Validate an uploaded model (.keras, converted to ONNX; or .onnx as it is).
+Runs in a worker, called by the validation job (``validation_jobs``).
 
 This side checks the archive's shape and hands the file to the sandbox
 (``models_registry.sandbox``): one child process per upload, with memory,
 CPU-time and wall-clock limits and no network, runs the static allowlist scan
 of the config (``keras_scan``), loads the model with ``safe_mode=True``, checks
 its shapes, makes a smoke prediction, exports it to ONNX and checks parity
-(``keras_checks``). Each step can fail the version with a readable reason; so
-can any limit the child hits. TensorFlow never enters the worker process.
+(``keras_checks``); an .onnx upload passes the same gates without Keras
+(``onnx_checks``: standard operators only, opset range, no external data,
+declared layout and size, shapes, a smoke prediction). Each step can fail the
+version with a readable reason; so can any limit the child hits. TensorFlow
+never enters the worker process.
 """
 
 import math
@@ -20,7 +23,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
-from models_registry import keras_checks
+from models_registry import keras_checks, onnx_checks
 from models_registry.sandbox import SandboxFailed, sandbox_run
 from models_registry.services import check_keras_archive
 
@@ -39,28 +42,37 @@ class Result:
 
 def validate_and_convert(
     *,
-    keras_path: Path,
+    model_path: Path,
     num_labels: int,
+    model_format: str = "keras",
+    preprocessing: dict | None = None,
     progress: Callable[[str], None] = lambda step: None,
     tick: Callable[[], None] | None = None,
 ) -> Result:
-    """Validates a .keras file on disk in the sandbox. Raises ValidationFailed
+    """Validates a model file on disk in the sandbox: a .keras file is checked
+    and converted to ONNX (``keras_checks``), an .onnx file checked against the
+    declared layout and size (``onnx_checks``). Raises ValidationFailed
     (``__cause__`` is the ``SandboxFailed``, whose ``reason`` says which kind)."""
-    with open(keras_path, "rb") as handle:
-        try:
-            check_keras_archive(handle)
-        except ApplicationError as error:
-            raise ValidationFailed(str(error.message)) from error
+    args = {"model": str(Path(model_path).resolve()), "num_labels": num_labels}
+    if model_format == "onnx":
+        entry = onnx_checks.ENTRY
+        args.update(
+            layout=(preprocessing or {}).get("layout", "nchw"),
+            size=int((preprocessing or {}).get("size") or 0),
+        )
+    else:
+        entry = keras_checks.ENTRY
+        with open(model_path, "rb") as handle:
+            try:
+                check_keras_archive(handle)
+            except ApplicationError as error:
+                raise ValidationFailed(str(error.message)) from error
     with tempfile.TemporaryDirectory(prefix="convert-") as outdir:
         onnx_path = Path(outdir) / "model.onnx"
         try:
             run = sandbox_run(
-                entry=keras_checks.ENTRY,
-                args={
-                    "model": str(Path(keras_path).resolve()),
-                    "onnx": str(onnx_path),
-                    "num_labels": num_labels,
-                },
+                entry=entry,
+                args={**args, "onnx": str(onnx_path)},
                 progress=progress,
                 tick=tick,
             )

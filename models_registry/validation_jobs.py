@@ -81,7 +81,7 @@ def _local_copy(version: ModelVersion, workdir: str) -> Path:
     """The stored file in a local folder, checked against its checksum."""
     from models_registry.validation import ValidationFailed
 
-    local = Path(workdir) / "model.keras"
+    local = Path(workdir) / f"model.{version.format}"
     digest = hashlib.sha256()
     with version.file.open("rb") as source, open(local, "wb") as target:
         for chunk in iter(lambda: source.read(1024 * 1024), b""):
@@ -113,7 +113,12 @@ def _validate(version: ModelVersion, lost):
         try:
             local = _local_copy(version, workdir)
             return validate_and_convert(
-                keras_path=local, num_labels=num_labels, progress=progress, tick=tick
+                model_path=local,
+                num_labels=num_labels,
+                model_format=version.format,
+                preprocessing={**version.preprocessing, "size": version.preprocessing.get("size")},
+                progress=progress,
+                tick=tick,
             )
         except (ValidationFailed, _LeaseLost):
             raise

@@ -126,7 +126,7 @@ def pretrained_artifacts():
     if not (keras_path.exists() and onnx_path.exists() and metrics_path.exists()):
         cache.mkdir(parents=True, exist_ok=True)
         convert_to_keras(variant=variant, destination=keras_path)
-        result = validate_and_convert(keras_path=keras_path, num_labels=1000)
+        result = validate_and_convert(model_path=keras_path, num_labels=1000)
         onnx_path.write_bytes(result.onnx)
         metrics_path.write_text(json.dumps({**result.metrics, "input_size": result.input_size}))
     return keras_path.read_bytes(), onnx_path.read_bytes(), json.loads(metrics_path.read_text())

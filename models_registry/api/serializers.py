@@ -84,8 +84,28 @@ class ModelVersionUploadSerializer(serializers.Serializer):
     label_set = serializers.PrimaryKeyRelatedField(
         queryset=LabelSet.objects.filter(owner__isnull=True)
     )
-    file = serializers.FileField(help_text=_("A Keras 3 .keras file"))
+    file = serializers.FileField(
+        help_text=_("A Keras 3 .keras file, or an .onnx file (e.g. exported from PyTorch)")
+    )
     notes = serializers.CharField(required=False, allow_blank=True, default="")
+    # How photos become the input of an .onnx model (ignored for .keras files).
+    layout = serializers.ChoiceField(
+        choices=["nchw", "nhwc"], required=False, help_text=_("ONNX: channels first or last")
+    )
+    mean = serializers.CharField(
+        required=False,
+        help_text=_("ONNX: per-channel means in pixel units, e.g. 123.7,116.3,103.5"),
+    )
+    std = serializers.CharField(
+        required=False,
+        help_text=_("ONNX: per-channel standard deviations in pixel units, e.g. 58.4,57.1,57.4"),
+    )
+    size = serializers.IntegerField(
+        required=False, help_text=_("ONNX: the input size, when the file leaves it free")
+    )
+    resize = serializers.IntegerField(
+        required=False, help_text=_("ONNX: the shorter side before the centre crop")
+    )
 
 
 class ModelAliasSerializer(serializers.ModelSerializer):

@@ -93,11 +93,13 @@ class ModelVersionListApi(generics.ListAPIView):
         upload = s.ModelVersionUploadSerializer(data=request.data)
         upload.is_valid(raise_exception=True)
         data = upload.validated_data
+        declared = {k: data[k] for k in ("layout", "mean", "std", "size", "resize") if k in data}
         version = services.model_version_upload(
             name=data["name"],
             file=data["file"],
             label_set=data["label_set"],
             notes=data["notes"],
+            preprocessing=declared,
             user=request.user,
         )
         url = reverse("api:model-version-detail", args=[version.pk])
