@@ -14,7 +14,8 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import gettext_noop
 
-from core.models import LeasedJob, TimeStampedModel, UploadedArchive
+from core.models import LeasedJob, TimeStampedModel
+from core.photo_imports import PhotoImport
 from models_registry.models import ModelVersion
 
 
@@ -169,14 +170,12 @@ class TrainingRun(LeasedJob):
         return super().give_up()
 
 
-class ExampleImport(LeasedJob, UploadedArchive):
+class ExampleImport(PhotoImport):
     """A zip of example photos (one folder per class), checked and added by a
-    worker: decoding hundreds of photos never happens inside a request. Each
-    photo is added once (``position`` moves in the same transaction), so a
-    worker that dies half-way is resumed where it stopped."""
+    worker (``core.photo_imports``): decoding hundreds of photos never happens
+    inside a request. ``members`` name each photo's class id."""
 
-    lease_setting = "BATCH_LEASE_SECONDS"
-    attempts_setting = "BATCH_MAX_ATTEMPTS"
+    photo_max_side = settings.EXAMPLE_MAX_SIDE
 
     classifier = models.ForeignKey(
         Classifier, on_delete=models.CASCADE, related_name="imports", verbose_name=_("classifier")
@@ -187,16 +186,6 @@ class ExampleImport(LeasedJob, UploadedArchive):
         related_name="example_imports",
         verbose_name=_("user"),
     )
-    language = models.CharField(max_length=10, default="en")
-    # [[name in the archive, class id], ...] in the order they are added.
-    members = models.JSONField(_("files"), default=list)
-    total = models.PositiveIntegerField(_("photos"), default=0)
-    position = models.PositiveIntegerField(_("files done"), default=0)
-    added = models.PositiveIntegerField(_("added"), default=0)
-    duplicates = models.PositiveIntegerField(_("already there"), default=0)
-    failed = models.PositiveIntegerField(_("refused"), default=0)
-    # [{"file": ..., "error": ...}] for the first photos that were refused.
-    problems = models.JSONField(_("problems"), default=list, blank=True)
 
     class Meta:
         verbose_name = _("example import")
@@ -206,15 +195,18 @@ class ExampleImport(LeasedJob, UploadedArchive):
     def __str__(self) -> str:
         return f"{self.classifier} import #{self.pk}"
 
-    @property
-    def percent(self) -> int:
-        return round(100 * self.position / self.total) if self.total else 100
-
     def enqueue(self, *, delay: float = 0) -> None:
         from core.jobs import enqueue_later
         from training.tasks import example_import_task
 
         enqueue_later(example_import_task, self.pk, delay=delay)
 
-    def on_finished(self) -> None:
-        self.archive_delete()
+    def import_photo(self, *, target, name: str, jpeg: bytes, sha256: str) -> str:
+        from training.services.examples import example_store_checked
+
+        return example_store_checked(class_id=target, name=name, jpeg=jpeg, sha256=sha256)
+
+    def imported(self) -> None:
+        from django.utils import timezone
+
+        Classifier.objects.filter(pk=self.classifier_id).update(updated_at=timezone.now())

@@ -193,14 +193,14 @@ def test_an_import_resumes_where_its_dead_worker_stopped(user, django_capture_on
         classifier=classifier, user=user, archive=io.BytesIO(texture_zip(2))
     )
     # A worker claimed it, added two photos and died (its lease expired).
+    from core.photo_imports import _import_one
     from core.zips import zip_open
-    from training.services.imports import _add_one
 
     assert job_claim(job=job, worker="dead")
     with job.archive.open("rb") as handle:
         archive = zip_open(handle)
-        _add_one(job, archive, 0)
-        _add_one(job, archive, 1)
+        _import_one(job, archive, 0)
+        _import_one(job, archive, 1)
     ExampleImport.objects.filter(pk=job.pk).update(
         lease_expires_at=timezone.now() - timedelta(seconds=1)
     )

@@ -2,21 +2,21 @@
 added in the request; a zip with one folder per class goes to a worker
 (``imports.py``)."""
 
-import hashlib
 import logging
 from collections import defaultdict
 
 from django.conf import settings
 from django.core.files.base import ContentFile
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
-from core.images import PixelBudget, encode_jpeg
+from core.images import PixelBudget
+from core.photo_imports import photo_prepare
 from core.storage import storage_errors
-from core.uploads import Upload, clean_name, open_upload
+from core.uploads import Upload, clean_name
 from training.models import Classifier, ClassifierClass, Example
 
 logger = logging.getLogger(__name__)
@@ -47,9 +47,7 @@ def _class_by_name(classifier: Classifier, name: str) -> ClassifierClass:
 def example_prepare(upload: Upload, *, budget: PixelBudget | None = None) -> tuple[bytes, str]:
     """Decodes and checks one photo: its stored JPEG (at most EXAMPLE_MAX_SIDE)
     and the SHA-256 of what was uploaded (the same picture twice is kept once)."""
-    data = upload.data
-    image = open_upload(upload, data=data, draft_size=settings.EXAMPLE_MAX_SIDE, budget=budget)
-    return encode_jpeg(image, settings.EXAMPLE_MAX_SIDE), hashlib.sha256(data).hexdigest()
+    return photo_prepare(upload, max_side=settings.EXAMPLE_MAX_SIDE, budget=budget)
 
 
 def example_store(*, cls: ClassifierClass, name: str, jpeg: bytes, sha256: str) -> Example:
@@ -63,6 +61,25 @@ def example_store(*, cls: ClassifierClass, name: str, jpeg: bytes, sha256: str) 
         example.file.delete(save=False)
         raise
     return example
+
+
+def example_store_checked(*, class_id: int, name: str, jpeg: bytes, sha256: str) -> str:
+    """One photo of a zip import (inside its transaction): "added", or
+    "duplicate" when the class has that picture already; refused when the
+    class is gone or full."""
+    cls = ClassifierClass.objects.filter(pk=class_id).first()
+    if cls is None:
+        raise ApplicationError(_("Its class was deleted meanwhile."), code="unknown_class")
+    if Example.objects.filter(classifier_class=cls, sha256=sha256).exists():
+        return "duplicate"
+    if error := class_is_full(count=cls.examples.count() + 1, cls=cls):
+        raise error
+    try:
+        with transaction.atomic():
+            example_store(cls=cls, name=name, jpeg=jpeg, sha256=sha256)
+    except IntegrityError:  # the same picture, added at the same moment
+        return "duplicate"
+    return "added"
 
 
 def class_is_full(*, count: int, cls: ClassifierClass) -> ApplicationError | None:
