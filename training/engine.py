@@ -17,8 +17,9 @@ from pathlib import Path
 
 import numpy as np
 
+from core.scores import classification_scores
+
 VALIDATION_FRACTION = 0.2
-THRESHOLDS = [round(t, 2) for t in np.arange(0.0, 1.0, 0.05)]
 
 
 class Cancelled(Exception):
@@ -257,45 +258,9 @@ def predict(features: np.ndarray, kernel: np.ndarray, bias: np.ndarray) -> np.nd
 
 def evaluate(probabilities: np.ndarray, truth: np.ndarray, num_classes: int) -> dict:
     """Accuracy, per-class precision/recall/F1, the confusion matrix (rows: true
-    class, columns: predicted) and the effect of a confidence threshold."""
-    predicted = probabilities.argmax(axis=1)
-    confidence = probabilities.max(axis=1)
-    confusion = np.zeros((num_classes, num_classes), dtype=int)
-    for t, p in zip(truth, predicted, strict=True):
-        confusion[t, p] += 1
-    per_class = []
-    for c in range(num_classes):
-        tp = int(confusion[c, c])
-        predicted_c = int(confusion[:, c].sum())
-        actual_c = int(confusion[c, :].sum())
-        precision = tp / predicted_c if predicted_c else 0.0
-        recall = tp / actual_c if actual_c else 0.0
-        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-        per_class.append(
-            {
-                "precision": round(precision, 4),
-                "recall": round(recall, 4),
-                "f1": round(f1, 4),
-                "support": actual_c,
-            }
-        )
-    correct = predicted == truth
-    thresholds = []
-    for t in THRESHOLDS:
-        answered = confidence >= t
-        thresholds.append(
-            {
-                "threshold": t,
-                "answered": round(float(answered.mean()), 4),
-                "accuracy": round(float(correct[answered].mean()), 4) if answered.any() else None,
-            }
-        )
-    return {
-        "accuracy": round(float(correct.mean()), 4),
-        "per_class": per_class,
-        "confusion": confusion.tolist(),
-        "thresholds": thresholds,
-    }
+    class, columns: predicted), the effect of a confidence threshold, and
+    calibration (``core.scores``)."""
+    return classification_scores(probabilities, truth, num_classes)
 
 
 # Exporting
