@@ -39,7 +39,7 @@ urlpatterns = [
     path("readyz", readyz, name="readyz"),
     path("metrics", metrics, name="metrics"),
     # Browsers ask for /favicon.ico on pages without an icon link (admin, API docs).
-    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}img/favicon.svg")),
+    path("favicon.ico", RedirectView.as_view(url=f"{settings.STATIC_URL}img/logo.svg")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),

@@ -3,7 +3,9 @@ from django.shortcuts import render
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return render(request, "core/home.html")
+    from core.landing import landing_example
+
+    return render(request, "core/home.html", {"example": landing_example()})
 
 
 def not_found(request: HttpRequest, exception=None) -> HttpResponse:

@@ -12,6 +12,13 @@ DESKTOP = {"width": 1280, "height": 800}
 PASSWORD = "violet-Tangerine-42-kayak"
 
 
+def open_menu(page) -> None:
+    """On a phone the header's links are behind the Menu button."""
+    button = page.locator(".site-menu-button")
+    if button.is_visible() and not page.locator("[data-site-menu][open]").count():
+        button.click()
+
+
 def _no_horizontal_scroll(page) -> bool:
     return page.evaluate(
         "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
@@ -79,10 +86,12 @@ def test_sign_up_verify_log_in_switch_language_log_out(
     assert _no_horizontal_scroll(page)
     page.screenshot(path=screenshot_dir / f"profile-en-{size}.png", full_page=True)
 
+    open_menu(page)
     page.get_by_role("button", name="Español").click()
     page.wait_for_load_state()
     assert page.locator("html").get_attribute("lang") == "es"
     assert "Su perfil" in page.inner_text("main")
+    open_menu(page)
     assert page.get_by_role("button", name="Cerrar sesión").is_visible()
     assert _no_horizontal_scroll(page)
     page.screenshot(path=screenshot_dir / f"profile-es-{size}.png", full_page=True)
@@ -91,8 +100,10 @@ def test_sign_up_verify_log_in_switch_language_log_out(
     page.goto(live_server.url + "/")
     assert "Sepa qué hay en sus fotos" in page.inner_text("main")
 
+    open_menu(page)
     page.get_by_role("button", name="Cerrar sesión").click()
     page.wait_for_load_state()
+    open_menu(page)
     assert page.get_by_role("link", name="Iniciar sesión").first.is_visible()
     assert not page.get_by_role("button", name="Cerrar sesión").count()
     page.screenshot(path=screenshot_dir / f"home-es-{size}.png", full_page=True)
