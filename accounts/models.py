@@ -18,6 +18,16 @@ class User(AbstractUser):
     last_name = None  # type: ignore[assignment]
     email = models.EmailField(_("email address"), unique=True)
     name = models.CharField(_("name"), max_length=150, blank=True)
+    # New models are tried on recent kept photos before they go live (their
+    # answers only; staff never see the photos). Off: never with mine.
+    share_for_model_tests = models.BooleanField(
+        _("try new models on my kept photos"),
+        default=True,
+        help_text=_(
+            "Before a new model answers for everyone, it is tried on recent kept photos "
+            "to see which answers would change. Staff see only the answers, never the photos."
+        ),
+    )
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: list[str] = []

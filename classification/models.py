@@ -84,6 +84,9 @@ class Prediction(TimeStampedModel):
     # The top probability was below the classifier's confidence threshold.
     none_of_these = models.BooleanField(_("none of these"), default=False)
     top_probability = models.FloatField(_("confidence"))
+    # The alias the model was chosen by (e.g. "default"), when it was: replays
+    # of a candidate model use these classifications.
+    alias = models.CharField(_("alias"), max_length=50, blank=True, db_index=True)
     batch_item = models.OneToOneField(
         "BatchItem",
         on_delete=models.SET_NULL,

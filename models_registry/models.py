@@ -282,6 +282,9 @@ class AliasChange(models.Model):
         verbose_name=_("changed by"),
     )
     changed_at = models.DateTimeField(_("changed at"), auto_now_add=True, db_index=True)
+    # What the move was based on: {"replay": id, "changed": n, "evaluation": id,
+    # "accuracy": 0.91, ...} (ids of evaluation's reports; empty for a plain move).
+    based_on = models.JSONField(_("based on"), default=dict, blank=True)
 
     class Meta:
         verbose_name = _("alias change")

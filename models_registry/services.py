@@ -232,8 +232,10 @@ def model_alias_point(
     version: ModelVersion,
     user: User | None = None,
     action: str = AliasChange.Action.ACTIVATE,
+    based_on: dict | None = None,
 ) -> ModelAlias:
-    """Points ``alias`` at a ready version, atomically, and records the move."""
+    """Points ``alias`` at a ready version, atomically, and records the move
+    (with ``based_on``: the reports that justified it, e.g. a replay)."""
     version = ModelVersion.objects.select_for_update().get(pk=version.pk)
     if version.status != ModelVersion.Status.READY:
         raise ApplicationError(
@@ -256,7 +258,12 @@ def model_alias_point(
         alias_obj.updated_by = user
         alias_obj.save(update_fields=["version", "updated_by", "updated_at"])
     AliasChange.objects.create(
-        alias=alias_obj, action=action, from_version=previous, to_version=version, changed_by=user
+        alias=alias_obj,
+        action=action,
+        from_version=previous,
+        to_version=version,
+        changed_by=user,
+        based_on=based_on or {},
     )
     logger.info("alias %s: %s -> %s by %s", alias, previous, version, user)
     return alias_obj

@@ -95,6 +95,7 @@ LOCAL_APPS = [
     "training",
 ]
 # core first among the rest: its db_worker (which outlives database restarts)
+    "evaluation",
 # replaces django_tasks_db's command of the same name.
 INSTALLED_APPS = [*DJANGO_APPS, "core", *THIRD_PARTY_APPS, *LOCAL_APPS]
 
@@ -456,3 +457,6 @@ EXAMPLES_MAX_FILES_PER_REQUEST = env.int("DJANGO_EXAMPLES_MAX_FILES_PER_REQUEST"
 # Model validation jobs (models worker): lease renewed while the sandbox runs.
 MODEL_VALIDATION_LEASE_SECONDS = env.int("DJANGO_MODEL_VALIDATION_LEASE_SECONDS", default=60)
 MODEL_VALIDATION_MAX_ATTEMPTS = env.int("DJANGO_MODEL_VALIDATION_MAX_ATTEMPTS", default=2)
+# Replays before activation: how many recent kept classifications are run again.
+REPLAY_DEFAULT_ANSWERS = env.int("DJANGO_REPLAY_DEFAULT_ANSWERS", default=500)
+REPLAY_MAX_ANSWERS = env.int("DJANGO_REPLAY_MAX_ANSWERS", default=5000)

@@ -7,10 +7,16 @@ from onnx import TensorProto, helper, numpy_helper
 
 
 def colour_means(
-    *, size: int | None = 32, layout: str = "nchw", softmax: bool = False, opset: int = 17
+    *,
+    size: int | None = 32,
+    layout: str = "nchw",
+    softmax: bool = False,
+    opset: int = 17,
+    confuse_green: bool = False,
 ) -> bytes:
     """Three outputs: the mean of each colour channel of the (normalised) input,
-    so a red photo answers class 0, a green one 1, a blue one 2."""
+    so a red photo answers class 0, a green one 1, a blue one 2. With
+    ``confuse_green`` a green photo answers blue (a worse model, for comparisons)."""
     shape = [None, 3, size, size] if layout == "nchw" else [None, size, size, 3]
     nodes = []
     source = "image"
@@ -19,8 +25,12 @@ def colour_means(
         source = "chw"
     nodes += [
         helper.make_node("GlobalAveragePool", [source], ["pooled"]),
-        helper.make_node("Flatten", ["pooled"], ["logits"], axis=1),
+        helper.make_node("Flatten", ["pooled"], ["means"], axis=1),
     ]
+    mixing = np.eye(3, dtype=np.float32)
+    if confuse_green:
+        mixing[1] = [0, 0.2, 1]  # green's evidence goes mostly to blue
+    nodes.append(helper.make_node("MatMul", ["means", "mixing"], ["logits"]))
     output = "logits"
     if softmax:
         nodes.append(helper.make_node("Softmax", ["logits"], ["probs"], axis=1))
@@ -30,6 +40,7 @@ def colour_means(
         "colour-means",
         [helper.make_tensor_value_info("image", TensorProto.FLOAT, shape)],
         [helper.make_tensor_value_info(output, TensorProto.FLOAT, [None, 3])],
+        initializer=[numpy_helper.from_array(mixing, "mixing")],
     )
     model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", opset)])
     model.ir_version = 8

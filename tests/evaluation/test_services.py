@@ -1,0 +1,191 @@
+"""Evaluation sets, evaluations and their comparison, on real models: the
+pretrained network on real photographs, and two small ONNX models (one of them
+worse) on photos of plain colours."""
+
+import io
+import zipfile
+
+import pytest
+from django.core.files.base import ContentFile
+from PIL import Image
+
+from core.exceptions import ApplicationError
+from evaluation import services
+from evaluation.models import Evaluation, EvaluationSet
+from models_registry import services as registry
+from models_registry.validation_jobs import model_version_validate
+from tests.accounts.factories import UserFactory
+from tests.classification.images import encode
+from tests.conftest import photo
+from tests.models_registry import onnx_files
+from tests.models_registry.factories import LabelSetFactory
+
+pytestmark = pytest.mark.django_db
+COLOURS = {"red": (230, 20, 20), "green": (20, 230, 20), "blue": (20, 20, 230)}
+
+
+def zip_of(members: dict[str, bytes]) -> io.BytesIO:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, data in members.items():
+            archive.writestr(name, data)
+    buffer.seek(0)
+    return buffer
+
+
+def colour_photos(per_colour: int = 3) -> dict[str, bytes]:
+    return {
+        f"{name}/{n}.png": encode(Image.new("RGB", (40 + n, 30), rgb), "PNG")
+        for name, rgb in COLOURS.items()
+        for n in range(per_colour)
+    }
+
+
+@pytest.fixture
+def staff():
+    return UserFactory(is_staff=True)
+
+
+@pytest.fixture
+def colour_models():
+    """The right colour model, and one that answers blue for green."""
+    label_set = LabelSetFactory(name="colours", classes=tuple(COLOURS))
+    models = []
+    for confuse in (False, True):
+        version = registry.model_version_upload(
+            name="colour-means",
+            file=ContentFile(onnx_files.colour_means(confuse_green=confuse), name="m.onnx"),
+            label_set=label_set,
+            preprocessing={"mean": "100,100,100", "std": "50,50,50"},
+            enqueue=False,
+        )
+        models.append(model_version_validate(version_id=version.pk))
+    assert all(m.status == "ready" for m in models), [m.error for m in models]
+    return label_set, models
+
+
+def _ready_set(label_set, members, user, capture, **kwargs) -> EvaluationSet:
+    with capture(execute=True):  # the import runs inline here
+        evaluation_set = services.evaluation_set_start(
+            name="colours", label_set=label_set, archive=zip_of(members), user=user, **kwargs
+        )
+    evaluation_set.refresh_from_db()
+    return evaluation_set
+
+
+def _evaluate(version, evaluation_set, user, capture) -> Evaluation:
+    with capture(execute=True):
+        evaluation = services.evaluation_start(
+            version=version, evaluation_set=evaluation_set, user=user
+        )
+    evaluation.refresh_from_db()
+    assert evaluation.status == "succeeded", evaluation.error
+    return evaluation
+
+
+def test_a_set_is_versioned_and_folders_may_name_classes_in_any_language(
+    staff, django_capture_on_commit_callbacks
+):
+    label_set = LabelSetFactory(name="animals", classes=("cat", "dog", "bird"))
+    members = {
+        "cat/1.png": encode(Image.new("RGB", (30, 30), (1, 2, 3)), "PNG"),
+        "DOG-es/2.png": encode(Image.new("RGB", (30, 30), (4, 5, 6)), "PNG"),  # a translation
+        "bird/3.png": b"not a photo",
+        "cat/copy.png": encode(Image.new("RGB", (30, 30), (1, 2, 3)), "PNG"),
+    }
+    first = _ready_set(label_set, members, staff, django_capture_on_commit_callbacks)
+    assert (first.status, first.version, first.added, first.duplicates, first.failed) == (
+        "succeeded",
+        1,
+        2,
+        1,
+        1,
+    )
+    assert set(first.photos.values_list("label_key", flat=True)) == {"cat", "dog"}
+    second = _ready_set(label_set, members, staff, django_capture_on_commit_callbacks)
+    assert second.version == 2 and not second.archive
+    unknown = zip_of({"horse/1.png": members["cat/1.png"]})
+    with pytest.raises(ApplicationError) as error:
+        services.evaluation_set_start(name="x", label_set=label_set, archive=unknown, user=staff)
+    assert error.value.code == "unknown_class" and "horse" in error.value.message
+
+
+def test_the_pretrained_model_on_real_photographs(
+    staff, imagenet_model, django_capture_on_commit_callbacks
+):
+    members = {
+        "espresso/coffee.png": photo("coffee.png"),
+        "Tabby Cat/chelsea.png": photo("chelsea.png"),  # English name of n02123045
+        "n04485082/camera.png": photo("camera.png"),  # tripod, by its key
+        "goldfish/astronaut.png": photo("astronaut.png"),  # surely wrong
+    }
+    evaluation_set = _ready_set(
+        imagenet_model.label_set, members, staff, django_capture_on_commit_callbacks
+    )
+    report = _evaluate(imagenet_model, evaluation_set, staff, django_capture_on_commit_callbacks)
+    report = report.report
+    assert report["photos"] == 4 and report["skipped"] == 0
+    # Espresso and tripod right; the cat answered "Egyptian cat" (tabby among its top 5).
+    assert (report["accuracy"], report["top5_accuracy"]) == (0.5, 0.75)
+    assert isinstance(report["per_class"], dict)  # 1000 classes: only those that occur
+    assert report["calibration"]["bins"] and 0 <= report["calibration"]["ece"] <= 1
+    assert len(report["answers"]) == 4 and {a[0] for a in report["answers"]} == set(
+        evaluation_set.photos.values_list("pk", flat=True)
+    )
+
+
+def test_a_grouping_is_measured_through_its_groups(
+    staff, imagenet_model, django_capture_on_commit_callbacks
+):
+    from models_registry.bootstrap import groupings_ensure
+
+    (grouping,) = [
+        v for v in groupings_ensure(base_version=imagenet_model) if v.name.startswith("Pets")
+    ]
+    members = {
+        "gato atigrado/chelsea.png": photo("chelsea.png"),
+        "espresso/coffee.png": photo("coffee.png"),
+    }
+    evaluation_set = _ready_set(
+        imagenet_model.label_set, members, staff, django_capture_on_commit_callbacks
+    )
+    report = _evaluate(grouping, evaluation_set, staff, django_capture_on_commit_callbacks).report
+    cat = grouping.label_set.labels.get(key="cat").index
+    answers = {row[0]: row for row in report["answers"]}
+    chelsea = evaluation_set.photos.get(original_name="chelsea.png")
+    assert answers[chelsea.pk][1] == cat  # a tabby counts as right when answered "cat"
+    assert report["photos"] == 2  # the espresso counts as "not a pet" (the catch-all)
+
+
+def test_two_versions_compared_side_by_side(
+    staff, colour_models, django_capture_on_commit_callbacks
+):
+    label_set, (good, worse) = colour_models
+    evaluation_set = _ready_set(
+        label_set, colour_photos(), staff, django_capture_on_commit_callbacks
+    )
+    before = _evaluate(good, evaluation_set, staff, django_capture_on_commit_callbacks)
+    after = _evaluate(worse, evaluation_set, staff, django_capture_on_commit_callbacks)
+    assert before.report["accuracy"] == 1.0 and after.report["accuracy"] == pytest.approx(0.6667)
+    comparison = services.evaluation_compare(before=before, after=after)
+    assert comparison["numbers"]["accuracy"] == {"before": 1.0, "after": 0.6667}
+    assert comparison["classes"][0]["class"] in {"green", "blue"}  # got worse first
+    assert len(comparison["changed"]) == 3  # the three green photos
+    assert {c["before"] for c in comparison["changed"]} == {"green"}
+    assert all(c["broken"] and not c["fixed"] for c in comparison["changed"])
+
+
+def test_who_may_evaluate_what(colour_models, django_capture_on_commit_callbacks):
+    label_set, (good, _worse) = colour_models
+    staff, user = UserFactory(is_staff=True), UserFactory()
+    staff_set = _ready_set(label_set, colour_photos(1), staff, django_capture_on_commit_callbacks)
+    for who in (user,):
+        with pytest.raises(ApplicationError) as error:
+            services.evaluation_start(version=good, evaluation_set=staff_set, user=who)
+        assert error.value.status == 404
+    importing = services.evaluation_set_start(
+        name="later", label_set=label_set, archive=zip_of(colour_photos(1)), user=staff
+    )
+    with pytest.raises(ApplicationError) as error:
+        services.evaluation_start(version=good, evaluation_set=importing, user=staff)
+    assert error.value.code == "set_not_ready"
