@@ -2,6 +2,7 @@
 
 import json
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -34,8 +35,9 @@ def _classes(prediction, top_k: int = 5) -> list[dict]:
 @login_required
 def classify(request: HttpRequest) -> HttpResponse:
     """The upload page. With JavaScript it posts to the API and shows results in
-    place; without, this view classifies and renders the same results."""
-    predictions, status, headers = [], 200, {}
+    place; without, this view classifies and renders the same results: every
+    file on its own, the ones that could not be classified with their reason."""
+    answered, status, headers = [], 200, {}
     if request.method == "POST":
         form = ClassifierChoiceForm(request.POST, user=request.user)
         try:
@@ -45,30 +47,45 @@ def classify(request: HttpRequest) -> HttpResponse:
                 version = services.model_version_resolve(
                     user=request.user, model=form.cleaned_data["model"]
                 )
-                predictions = services.classify_uploads(
+                answered = services.classify_uploads_each(
                     user=request.user,
                     uploads=_uploads(request),
                     version=version,
                     store=form.cleaned_data["store"],
-                )
+                ).in_upload_order()
             else:
                 status = 400
         except ApplicationError as error:
             form.add_error(None, error.message)
             status, headers = error.status, error.headers
+            answered = error.extra.get("errors", [])  # none classified: every file's reason
     else:
         form = ClassifierChoiceForm(user=request.user, initial_model=request.GET.get("model", ""))
-    results = [{"prediction": p, "classes": _classes(p)} for p in predictions]
+    results = [_answer_row(item) for item in answered]
     has_model = bool(form.fields["model"].choices)
     response = render(
         request,
         "classification/classify.html",
-        {"form": form, "results": results, "has_model": has_model},
+        {
+            "form": form,
+            "results": results,
+            "has_model": has_model,
+            "max_files": settings.CLASSIFY_MAX_FILES,
+        },
         status=status,
     )
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+def _answer_row(item) -> dict:
+    """One file's answer on the classify page: its classes, or why it has none."""
+    if isinstance(item, services.FileError):
+        return {"error": item.as_dict()}
+    if isinstance(item, dict):
+        return {"error": item}
+    return {"prediction": item, "classes": _classes(item)}
 
 
 def _history_queryset(request: HttpRequest):

@@ -91,6 +91,23 @@ def browser():
         browser.close()
 
 
+@pytest.fixture(scope="session")
+def camera_browser(browser):
+    """A second chromium (same Playwright) whose camera is Chromium's fake one, a
+    moving test pattern, granted without a prompt."""
+    camera = browser.browser_type.launch(
+        executable_path=str(CHROMIUM),
+        args=[
+            "--no-sandbox",
+            "--disable-gpu",
+            "--use-fake-device-for-media-stream",
+            "--use-fake-ui-for-media-stream",
+        ],
+    )
+    yield camera
+    camera.close()
+
+
 @pytest.fixture
 def screenshot_dir() -> Path:
     path = ARTIFACTS / "screenshots"

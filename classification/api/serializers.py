@@ -36,7 +36,7 @@ class Base64ImageSerializer(serializers.Serializer):
             raise serializers.ValidationError(_("This is not valid base64.")) from error
 
 
-class ClassifyOptionsSerializer(serializers.Serializer):
+class PreviewOptionsSerializer(serializers.Serializer):
     model = serializers.CharField(
         required=False,
         default="default",
@@ -46,6 +46,9 @@ class ClassifyOptionsSerializer(serializers.Serializer):
     min_confidence = serializers.FloatField(
         required=False, default=0.0, min_value=0.0, max_value=1.0
     )
+
+
+class ClassifyOptionsSerializer(PreviewOptionsSerializer):
     store = serializers.BooleanField(
         required=False,
         default=True,
@@ -53,14 +56,31 @@ class ClassifyOptionsSerializer(serializers.Serializer):
     )
 
 
+def _images_field():
+    return Base64ImageSerializer(many=True)
+
+
+def _files_field():
+    # Any file: each one that is not a usable image is answered in "errors".
+    return serializers.ListField(
+        child=serializers.FileField(), help_text=_("One or several image files.")
+    )
+
+
 class ClassifyJsonSerializer(ClassifyOptionsSerializer):
-    images = Base64ImageSerializer(many=True)
+    images = _images_field()
 
 
 class ClassifyMultipartSerializer(ClassifyOptionsSerializer):
-    file = serializers.ListField(
-        child=serializers.ImageField(), help_text=_("One or several image files.")
-    )
+    file = _files_field()
+
+
+class PreviewJsonSerializer(PreviewOptionsSerializer):
+    images = _images_field()
+
+
+class PreviewMultipartSerializer(PreviewOptionsSerializer):
+    file = _files_field()
 
 
 class ClassSerializer(serializers.Serializer):
@@ -124,8 +144,65 @@ class PredictionSerializer(serializers.ModelSerializer):
         )
 
 
+# Classify answers: every file on its own
+# ------------------------------------------------------------------------------
+UPLOAD_INDEX_HELP = _("The file's place in the request, from 0.")
+
+
+class ClassifiedSerializer(PredictionSerializer):
+    """A classified file of the request (its place in it, and the classification)."""
+
+    index = serializers.IntegerField(source="upload_index", help_text=UPLOAD_INDEX_HELP)
+
+    class Meta(PredictionSerializer.Meta):
+        fields = ["index", *PredictionSerializer.Meta.fields]
+
+
+class FileErrorSerializer(serializers.Serializer):
+    """A file of the request that was not classified, and why."""
+
+    index = serializers.IntegerField(source="upload_index", help_text=UPLOAD_INDEX_HELP)
+    file = serializers.CharField(help_text=_("The file's name."))
+    code = serializers.CharField(help_text=_("Machine-readable, such as not_an_image."))
+    message = serializers.CharField(help_text=_("Why, in the request's language."))
+
+
 class ClassifyResponseSerializer(serializers.Serializer):
-    results = PredictionSerializer(many=True)
+    results = ClassifiedSerializer(many=True)
+    errors = FileErrorSerializer(many=True)
+
+
+class PreviewResultSerializer(ClassifiedSerializer):
+    """A classified file of a preview: nothing was stored, so no id or links."""
+
+    class Meta(PredictionSerializer.Meta):
+        fields = ["index", "original_name", "model", "label_set", "classes", "none_of_these"]
+
+
+class PreviewResponseSerializer(serializers.Serializer):
+    results = PreviewResultSerializer(many=True)
+    errors = FileErrorSerializer(many=True)
+
+
+class NothingClassifiedDetailsSerializer(serializers.Serializer):
+    errors = FileErrorSerializer(
+        many=True,
+        required=False,
+        help_text=_("When no file could be classified: every file's reason."),
+    )
+
+
+class NothingClassifiedBodySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    message = serializers.CharField()
+    details = NothingClassifiedDetailsSerializer(required=False)
+
+
+class NothingClassifiedSerializer(serializers.Serializer):
+    """The one error shape; when no file could be classified, `details.errors`
+    lists each file with its reason."""
+
+    error = NothingClassifiedBodySerializer()
 
 
 class BatchCreateSerializer(serializers.Serializer):

@@ -5,6 +5,11 @@ from classification.api import views
 urlpatterns = [
     path("classifications/", views.ClassificationListApi.as_view(), name="classification-list"),
     path(
+        "classifications/preview/",
+        views.ClassificationPreviewApi.as_view(),
+        name="classification-preview",
+    ),
+    path(
         "classifications/<id:pk>/",
         views.ClassificationDetailApi.as_view(),
         name="classification-detail",

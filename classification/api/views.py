@@ -1,7 +1,7 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
@@ -16,6 +16,14 @@ FILTERS = [
     OpenApiParameter("since", OpenApiTypes.DATE, description="Created on or after (YYYY-MM-DD)."),
     OpenApiParameter("until", OpenApiTypes.DATE, description="Created on or before (YYYY-MM-DD)."),
 ]
+
+
+NOTHING_CLASSIFIED = (
+    "When no file could be classified: 400 in the error shape, `details.errors` listing every "
+    "file's reason; `code` is the file's own (such as `not_an_image`) for one file, "
+    "`no_image_classified` for several. The request's limits (too many files, 413 sizes, "
+    "the pixel budget) fail the whole request."
+)
 
 
 class ClassificationListApi(generics.ListAPIView):
@@ -38,34 +46,88 @@ class ClassificationListApi(generics.ListAPIView):
             "multipart/form-data": s.ClassifyMultipartSerializer,
             "application/json": s.ClassifyJsonSerializer,
         },
-        responses={201: s.ClassifyResponseSerializer, 200: s.ClassifyResponseSerializer},
+        responses={
+            201: s.ClassifyResponseSerializer,
+            200: s.ClassifyResponseSerializer,
+            400: OpenApiResponse(s.NothingClassifiedSerializer, description=NOTHING_CLASSIFIED),
+        },
         description=(
             "Classify one or several images synchronously. Multipart: one or more `file` fields. "
-            "JSON: `images` as base64. Names come in the request's language (Accept-Language)."
+            "JSON: `images` as base64. Names come in the request's language (Accept-Language). "
+            "Every file is answered on its own: `results` holds the classified ones and "
+            "`errors` the others with their reason (`index` is a file's place in the request). "
+            "201 when at least one was classified and stored, 200 with `store=false`. "
+            + NOTHING_CLASSIFIED
         ),
     )
     def post(self, request):
-        rate_limit_hit(action="classify", user=request.user)
-        data = _read_body(request)
-        if request.content_type.startswith("application/json"):
-            payload = s.ClassifyJsonSerializer(data=data)
-            payload.is_valid(raise_exception=True)
-            options = payload.validated_data
-            uploads = [services.Upload(name=i["name"], data=i["data"]) for i in options["images"]]
-        else:
-            options_serializer = s.ClassifyOptionsSerializer(data=data)
-            options_serializer.is_valid(raise_exception=True)
-            options = options_serializer.validated_data
-            uploads = services.uploads_from_files(request.FILES.getlist("file"))
-        version = services.model_version_resolve(user=request.user, model=options["model"])
-        predictions = services.classify_uploads(
+        options, uploads, version = _classify_request(
+            request, options=s.ClassifyOptionsSerializer, json=s.ClassifyJsonSerializer
+        )
+        outcome = services.classify_uploads_each(
             user=request.user, uploads=uploads, version=version, store=options["store"]
         )
-        context = {**self.get_serializer_context(), "options": options}
-        body = {"results": s.PredictionSerializer(predictions, many=True, context=context).data}
+        body = _answer(outcome, s.ClassifiedSerializer, self.get_serializer_context(), options)
         return Response(
             body, status=status.HTTP_201_CREATED if options["store"] else status.HTTP_200_OK
         )
+
+
+class ClassificationPreviewApi(generics.GenericAPIView):
+    """Classify without keeping anything (a live camera preview)."""
+
+    serializer_class = s.PreviewResponseSerializer
+    parser_classes = [MultiPartParser, FormParser, JSONParser]
+
+    @extend_schema(
+        request={
+            "multipart/form-data": s.PreviewMultipartSerializer,
+            "application/json": s.PreviewJsonSerializer,
+        },
+        responses={
+            200: s.PreviewResponseSerializer,
+            400: OpenApiResponse(s.NothingClassifiedSerializer, description=NOTHING_CLASSIFIED),
+        },
+        description=(
+            "The same request and per-file answer as POST /classifications/, but nothing is "
+            "stored: neither the image nor the result (it is not in your history, and has no "
+            "id). For live previews, such as a camera classified every second. "
+            + NOTHING_CLASSIFIED
+        ),
+    )
+    def post(self, request):
+        options, uploads, version = _classify_request(
+            request, options=s.PreviewOptionsSerializer, json=s.PreviewJsonSerializer
+        )
+        outcome = services.classify_preview(user=request.user, uploads=uploads, version=version)
+        body = _answer(outcome, s.PreviewResultSerializer, self.get_serializer_context(), options)
+        return Response(body, status=status.HTTP_200_OK)
+
+
+def _classify_request(request, *, options, json):
+    """The options, uploads and model version of a classify request (multipart or JSON)."""
+    rate_limit_hit(action="classify", user=request.user)
+    data = _read_body(request)
+    if request.content_type.startswith("application/json"):
+        payload = json(data=data)
+        payload.is_valid(raise_exception=True)
+        validated = payload.validated_data
+        uploads = [services.Upload(name=i["name"], data=i["data"]) for i in validated["images"]]
+    else:
+        payload = options(data=data)
+        payload.is_valid(raise_exception=True)
+        validated = payload.validated_data
+        uploads = services.uploads_from_files(request.FILES.getlist("file"))
+    version = services.model_version_resolve(user=request.user, model=validated["model"])
+    return validated, uploads, version
+
+
+def _answer(outcome, serializer, context, options) -> dict:
+    context = {**context, "options": options}
+    return {
+        "results": serializer(outcome.predictions, many=True, context=context).data,
+        "errors": s.FileErrorSerializer(outcome.errors, many=True).data,
+    }
 
 
 class ClassificationDetailApi(generics.RetrieveDestroyAPIView):

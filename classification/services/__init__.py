@@ -12,7 +12,11 @@ from .batches import (
 )
 from .classify import (
     STORED_RESULTS,
+    ClassifyOutcome,
+    FileError,
+    classify_preview,
     classify_uploads,
+    classify_uploads_each,
     model_version_resolve,
     prediction_delete,
     prediction_delete_all,
@@ -20,13 +24,17 @@ from .classify import (
 
 __all__ = [
     "STORED_RESULTS",
+    "ClassifyOutcome",
+    "FileError",
     "Upload",
     "batch_item_claim",
     "batch_job_create",
     "batch_job_enqueue",
     "batch_job_run",
     "batch_runners_for",
+    "classify_preview",
     "classify_uploads",
+    "classify_uploads_each",
     "clean_name",
     "model_version_resolve",
     "prediction_delete",

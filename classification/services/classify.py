@@ -1,5 +1,9 @@
 """Classifying images now, in the request: choosing the model, decoding each
-upload once and within budget, storing what is kept."""
+upload once and within budget, storing what is kept.
+
+Three ways in: ``classify_uploads`` (all or nothing; batch items),
+``classify_uploads_each`` (every file answered on its own: the classify page
+and API) and ``classify_preview`` (nothing written: the live camera)."""
 
 import hashlib
 import logging
@@ -65,6 +69,7 @@ class _Prepared:
     """One decoded upload, reduced to what is kept: the model's input and, when
     the image is stored, its re-encoded JPEGs (the decoded picture is gone)."""
 
+    index: int  # its place in the request
     name: str
     tensor: np.ndarray
     width: int = 0
@@ -74,17 +79,92 @@ class _Prepared:
     thumb: bytes = b""
 
 
-def _prepare(upload: Upload, *, spec, store: bool, budget: PixelBudget) -> _Prepared:
+@dataclass(frozen=True)
+class FileError:
+    """A file of the request that was not classified, and why."""
+
+    upload_index: int  # its place in the request, from 0
+    file: str
+    code: str
+    message: str  # the reason, in the active language, without the file's name
+
+    def as_dict(self) -> dict:
+        return {
+            "index": self.upload_index,
+            "file": self.file,
+            "code": self.code,
+            "message": self.message,
+        }
+
+
+@dataclass(frozen=True)
+class ClassifyOutcome:
+    """Every file of a request answered on its own: ``predictions`` for the
+    classified ones (each carries its place in the request as ``upload_index``)
+    and ``errors`` for the others, both in upload order."""
+
+    predictions: list[Prediction]
+    errors: list[FileError]
+
+    def in_upload_order(self) -> list["Prediction | FileError"]:
+        return sorted([*self.predictions, *self.errors], key=lambda item: item.upload_index)
+
+
+def _prepare(upload: Upload, *, index: int, spec, store: bool, budget: PixelBudget) -> _Prepared:
     data = upload.data
     draft = max(spec.resize, settings.STORED_IMAGE_MAX_SIDE) if store else spec.resize
     image = open_upload(upload, data=data, draft_size=draft, budget=budget)
-    prepared = _Prepared(name=clean_name(upload.name), tensor=to_tensor(image, spec))
+    prepared = _Prepared(index=index, name=clean_name(upload.name), tensor=to_tensor(image, spec))
     if store:
         prepared.width, prepared.height = image.size
         prepared.sha256 = hashlib.sha256(data).hexdigest()
         prepared.full = encode_jpeg(image, settings.STORED_IMAGE_MAX_SIDE)
         prepared.thumb = encode_jpeg(image, settings.THUMBNAIL_SIDE)
     return prepared
+
+
+def _prepare_each(
+    uploads: list[Upload], *, version: ModelVersion, store: bool, each: bool
+) -> tuple[list[_Prepared], list[FileError]]:
+    """Decodes the uploads one at a time within the request's pixel budget.
+    With ``each``, a bad file is set aside with its reason; without, it fails
+    the call. The request's own limits (413: too large, too many pixels in
+    all) fail the call either way."""
+    if not uploads:
+        raise ApplicationError(_("Choose at least one image."), code="no_images")
+    if len(uploads) > settings.CLASSIFY_MAX_FILES:
+        raise ApplicationError(
+            _("At most %(max)d images per request; use a batch for more.")
+            % {"max": settings.CLASSIFY_MAX_FILES},
+            code="too_many_images",
+        )
+    spec = inference.preprocessing_for(version)
+    budget = PixelBudget()
+    prepared, errors = [], []
+    for index, upload in enumerate(uploads):
+        try:
+            prepared.append(_prepare(upload, index=index, spec=spec, store=store, budget=budget))
+        except ApplicationError as error:
+            if not each or error.status == 413:
+                raise
+            reason = error.extra.get("reason", error.message)
+            errors.append(FileError(index, clean_name(upload.name), error.code, str(reason)))
+    return prepared, errors
+
+
+def _nothing_classified(errors: list[FileError]) -> ApplicationError:
+    """No file of the request could be classified: one error, every file's reason."""
+    details = {"errors": [error.as_dict() for error in errors]}
+    if len(errors) == 1:
+        (error,) = errors
+        return ApplicationError(
+            _("%(name)s: %(reason)s") % {"name": error.file or _("Image"), "reason": error.message},
+            code=error.code,
+            extra=details,
+        )
+    return ApplicationError(
+        _("None of the files could be classified."), code="no_image_classified", extra=details
+    )
 
 
 def _store_image(*, user: User, prepared: _Prepared) -> Image:
@@ -109,8 +189,71 @@ def _results(probabilities, version: ModelVersion) -> list[dict]:
     ]
 
 
+def _prediction(*, user: User, item: _Prepared, row, version: ModelVersion, image, batch_item):
+    results = _results(row, version)
+    threshold = version.confidence_threshold
+    prediction = Prediction(
+        user=user,
+        image=image,
+        model_version=version,
+        label_set=version.label_set,
+        original_name=item.name,
+        results=results,
+        top_key=results[0]["key"],
+        top_probability=results[0]["probability"],
+        none_of_these=threshold is not None and results[0]["probability"] < threshold,
+        batch_item=batch_item,
+    )
+    prediction.upload_index = item.index
+    return prediction
+
+
 class _AlreadyDone(Exception):
     """Another worker classified this batch item meanwhile: keep theirs."""
+
+
+def _predict(
+    *,
+    user: User,
+    prepared: list[_Prepared],
+    version: ModelVersion,
+    store: bool,
+    save: bool = True,
+    batch_item: "BatchItem | None" = None,
+) -> list[Prediction]:
+    """Runs the model once over the prepared images; with ``save``, writes the
+    predictions (and the images, with ``store``) in one transaction."""
+    probabilities = inference.run(version, np.concatenate([item.tensor for item in prepared]))
+    if not save:
+        return [
+            _prediction(user=user, item=item, row=row, version=version, image=None, batch_item=None)
+            for item, row in zip(prepared, probabilities, strict=True)
+        ]
+    stored_files: list = []
+    try:
+        with transaction.atomic():
+            if batch_item is not None and not _batch_item_mark_done(batch_item):
+                raise _AlreadyDone()
+            predictions = []
+            for item, row in zip(prepared, probabilities, strict=True):
+                image = _store_image(user=user, prepared=item) if store else None
+                if image is not None:
+                    stored_files += [image.file, image.thumbnail]
+                prediction = _prediction(
+                    user=user,
+                    item=item,
+                    row=row,
+                    version=version,
+                    image=image,
+                    batch_item=batch_item,
+                )
+                prediction.save()
+                predictions.append(prediction)
+    except BaseException:
+        for stored in stored_files:  # no orphan files when the rows are rolled back
+            stored.delete(save=False)
+        raise
+    return predictions
 
 
 @storage_errors()
@@ -122,56 +265,43 @@ def classify_uploads(
     store: bool = True,
     batch_item: "BatchItem | None" = None,
 ) -> list[Prediction]:
-    """Classifies several images at once. Images are decoded one at a time and
-    reduced at once (one full-size picture in memory at most), within the
-    request's pixel budget; one bad file fails the whole request with its name,
-    and nothing is stored. With ``batch_item``, the prediction and the item's
-    new status are written in one transaction."""
-    if not uploads:
-        raise ApplicationError(_("Choose at least one image."), code="no_images")
-    if len(uploads) > settings.CLASSIFY_MAX_FILES:
-        raise ApplicationError(
-            _("At most %(max)d images per request; use a batch for more.")
-            % {"max": settings.CLASSIFY_MAX_FILES},
-            code="too_many_images",
-        )
-    spec = inference.preprocessing_for(version)
-    budget = PixelBudget()
-    prepared = [_prepare(upload, spec=spec, store=store, budget=budget) for upload in uploads]
-    probabilities = inference.run(version, np.concatenate([item.tensor for item in prepared]))
+    """Classifies several images at once, all or nothing: one bad file fails
+    the call with its name, and nothing is stored. Images are decoded one at a
+    time and reduced at once (one full-size picture in memory at most), within
+    the request's pixel budget. With ``batch_item``, the prediction and the
+    item's new status are written in one transaction."""
+    prepared, _errors = _prepare_each(uploads, version=version, store=store, each=False)
+    return _predict(
+        user=user, prepared=prepared, version=version, store=store, batch_item=batch_item
+    )
 
-    stored_files: list = []
-    try:
-        with transaction.atomic():
-            if batch_item is not None and not _batch_item_mark_done(batch_item):
-                raise _AlreadyDone()
-            predictions = []
-            for item, row in zip(prepared, probabilities, strict=True):
-                image = _store_image(user=user, prepared=item) if store else None
-                if image is not None:
-                    stored_files += [image.file, image.thumbnail]
-                results = _results(row, version)
-                threshold = version.confidence_threshold
-                predictions.append(
-                    Prediction.objects.create(
-                        user=user,
-                        image=image,
-                        model_version=version,
-                        label_set=version.label_set,
-                        original_name=item.name,
-                        results=results,
-                        top_key=results[0]["key"],
-                        top_probability=results[0]["probability"],
-                        none_of_these=threshold is not None
-                        and results[0]["probability"] < threshold,
-                        batch_item=batch_item,
-                    )
-                )
-    except BaseException:
-        for stored in stored_files:  # no orphan files when the rows are rolled back
-            stored.delete(save=False)
-        raise
-    return predictions
+
+@storage_errors()
+def classify_uploads_each(
+    *, user: User, uploads: list[Upload], version: ModelVersion, store: bool = True
+) -> ClassifyOutcome:
+    """Every file answered on its own: the good ones are classified and stored
+    (in one transaction), the bad ones come back with their reason. The
+    request's limits (number of files, 413 sizes and pixel budget) still fail
+    the whole call; so does a request in which no file could be classified
+    (its error lists every file's reason in ``extra["errors"]``)."""
+    prepared, errors = _prepare_each(uploads, version=version, store=store, each=True)
+    if not prepared:
+        raise _nothing_classified(errors)
+    predictions = _predict(user=user, prepared=prepared, version=version, store=store)
+    return ClassifyOutcome(predictions=predictions, errors=errors)
+
+
+def classify_preview(
+    *, user: User, uploads: list[Upload], version: ModelVersion
+) -> ClassifyOutcome:
+    """Like ``classify_uploads_each``, but nothing is written, not even the
+    result (a live camera preview): the predictions are unsaved objects."""
+    prepared, errors = _prepare_each(uploads, version=version, store=False, each=True)
+    if not prepared:
+        raise _nothing_classified(errors)
+    predictions = _predict(user=user, prepared=prepared, version=version, store=False, save=False)
+    return ClassifyOutcome(predictions=predictions, errors=errors)
 
 
 def prediction_delete(*, user: User, prediction_id: int) -> None:

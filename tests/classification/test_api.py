@@ -127,14 +127,22 @@ def test_bad_parameters(client_a, payload, code):
     assert not Prediction.objects.exists()
 
 
-def test_one_bad_file_fails_the_request_and_stores_nothing(client_a):
+def test_a_lone_bad_file_is_a_400_naming_it_and_stores_nothing(client_a):
     before = _media_files()
-    files = [*_files("coffee.png"), SimpleUploadedFile("notes.jpg", b"<html>not a photo</html>")]
+    files = [SimpleUploadedFile("notes.jpg", b"<html>not a photo</html>")]
     response = client_a.post(URL, {"file": files}, format="multipart")
     assert response.status_code == 400
     error = response.json()["error"]
     assert error["code"] == "not_an_image"
     assert error["message"].startswith("notes.jpg:")
+    assert error["details"]["errors"] == [
+        {
+            "index": 0,
+            "file": "notes.jpg",
+            "code": "not_an_image",
+            "message": "The file is not an image, or its format is not supported.",
+        }
+    ]
     assert not Prediction.objects.exists() and not Image.objects.exists()
     assert _media_files() == before
 

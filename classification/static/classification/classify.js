@@ -1,18 +1,38 @@
-// Classify page: previews, drag and drop, and results without a page reload.
-// Without JavaScript the form posts to the server, which renders the same results.
+// Classify page: a drop zone with previews (files dropped anywhere on the page
+// or pasted from the clipboard are added too), upload progress, and every file
+// answered on its own, in place: the classified ones with their classes, the
+// others with their reason. XMLHttpRequest rather than fetch: only it reports
+// upload progress. Without JavaScript the form posts to the server, which
+// renders the same answers. Strings come from #strings (data attributes).
+// classify_live.js uses window.PicsortClassify (post, send, showClasses).
 (function () {
   "use strict";
   var form = document.getElementById("classify-form");
-  if (!form || !window.fetch || !window.FormData) { return; }
-  var strings = document.getElementById("strings").dataset;
-  var fileInput = document.getElementById("file-input");
-  var cameraInput = document.getElementById("camera-input");
-  var dropZone = document.getElementById("drop-zone");
-  var previews = document.getElementById("previews");
-  var results = document.getElementById("results");
-  var status = document.getElementById("status");
-  var template = document.getElementById("result-template");
-  var chosen = [];
+  if (!form || !window.FormData || !window.XMLHttpRequest) { return; }
+  function byId(id) { return document.getElementById(id); }
+  var strings = byId("strings").dataset;
+  var fileInput = byId("file-input");
+  var cameraInput = byId("camera-input");
+  var dropZone = byId("drop-zone");
+  var previews = byId("previews");
+  var results = byId("results");
+  var status = byId("status");
+  var button = byId("classify-button");
+  var progressBox = byId("upload-progress-box");
+  var progress = byId("upload-progress");
+  var percent = byId("upload-percent");
+  var chosen = []; // {file, url}: url is an object URL for images, null otherwise
+  var shown = []; // object URLs the results on screen still use
+  var pasted = 0;
+  var busy = false;
+
+  dropZone.classList.add("enhanced");
+
+  function format(text, values) {
+    return text.replace(/\{(\w+)\}/g, function (match, key) {
+      return key in values ? String(values[key]) : match;
+    });
+  }
 
   function say(text, isError) {
     status.textContent = text;
@@ -20,36 +40,60 @@
     status.classList.toggle("error", Boolean(isError));
   }
 
-  function render() {
+  function placeholder(file) {
+    var box = document.createElement("span");
+    box.className = "result-file";
+    box.setAttribute("aria-hidden", "true");
+    var dot = file ? file.name.lastIndexOf(".") : -1;
+    box.textContent = dot > 0 ? file.name.slice(dot + 1, dot + 5).toUpperCase() : "?";
+    return box;
+  }
+
+  function thumbnail(entry, className) {
+    if (!entry || !entry.url) { return placeholder(entry && entry.file); }
+    var img = document.createElement("img");
+    img.className = className;
+    img.alt = "";
+    img.addEventListener("error", function () { img.replaceWith(placeholder(entry.file)); });
+    img.src = entry.url;
+    return img;
+  }
+
+  function entryFor(file) {
+    var isImage = (file.type || "").indexOf("image/") === 0;
+    return { file: file, url: isImage ? URL.createObjectURL(file) : null };
+  }
+
+  function renderPreviews() {
     previews.textContent = "";
     chosen.forEach(function (entry, index) {
       var li = document.createElement("li");
-      var img = document.createElement("img");
-      img.src = entry.url;
-      img.alt = "";
       var name = document.createElement("span");
+      name.className = "preview-name";
       name.textContent = entry.file.name;
       var remove = document.createElement("button");
       remove.type = "button";
-      remove.className = "link-button";
-      remove.textContent = strings.remove;
-      remove.setAttribute("aria-label", strings.remove + " " + entry.file.name);
+      remove.className = "preview-remove";
+      remove.textContent = "×";
+      remove.setAttribute("aria-label", format(strings.remove, { name: entry.file.name }));
       remove.addEventListener("click", function () {
-        URL.revokeObjectURL(entry.url);
+        if (entry.url) { URL.revokeObjectURL(entry.url); }
         chosen.splice(index, 1);
-        render();
+        renderPreviews();
+        var next = previews.querySelectorAll(".preview-remove")[Math.min(index, chosen.length - 1)];
+        (next || fileInput).focus();
       });
-      li.append(img, name, remove);
+      li.append(thumbnail(entry, "preview-image"), name, remove);
       previews.appendChild(li);
     });
+    previews.hidden = !chosen.length;
   }
 
+  // Every file is kept, images or not: the server says why one cannot be classified.
   function add(files) {
-    Array.prototype.forEach.call(files, function (file) {
-      if (file.type && file.type.indexOf("image/") !== 0) { return; }
-      chosen.push({ file: file, url: URL.createObjectURL(file) });
-    });
-    render();
+    Array.prototype.forEach.call(files, function (file) { chosen.push(entryFor(file)); });
+    renderPreviews();
+    if (files.length) { say(format(strings.chosen, { count: chosen.length }), false); }
   }
 
   [fileInput, cameraInput].forEach(function (input) {
@@ -58,87 +102,197 @@
       input.value = "";
     });
   });
-  ["dragenter", "dragover"].forEach(function (name) {
-    dropZone.addEventListener(name, function (event) {
-      event.preventDefault();
-      dropZone.classList.add("dragging");
-    });
-  });
-  ["dragleave", "drop"].forEach(function (name) {
-    dropZone.addEventListener(name, function (event) {
-      event.preventDefault();
-      dropZone.classList.remove("dragging");
-    });
-  });
-  dropZone.addEventListener("drop", function (event) { add(event.dataTransfer.files); });
 
-  function showResult(result, preview) {
-    var node = template.content.firstElementChild.cloneNode(true);
-    var img = node.querySelector(".result-image");
-    if (preview) { img.src = preview; } else { img.remove(); }
-    node.querySelector(".result-title").textContent = result.original_name;
-    var verdict = node.querySelector(".none-of-these");
-    verdict.hidden = !result.none_of_these;
-    var list = node.querySelector(".classes");
-    result.classes.forEach(function (item) {
+  // Files dropped anywhere on the page are added (and never opened by the browser).
+  var dragDepth = 0;
+  document.addEventListener("dragenter", function (event) {
+    event.preventDefault();
+    dragDepth += 1;
+    dropZone.classList.add("dragging");
+  });
+  document.addEventListener("dragover", function (event) { event.preventDefault(); });
+  document.addEventListener("dragleave", function () {
+    dragDepth = Math.max(0, dragDepth - 1);
+    if (!dragDepth) { dropZone.classList.remove("dragging"); }
+  });
+  document.addEventListener("drop", function (event) {
+    event.preventDefault();
+    dragDepth = 0;
+    dropZone.classList.remove("dragging");
+    if (event.dataTransfer && event.dataTransfer.files.length) { add(event.dataTransfer.files); }
+  });
+
+  // An image pasted anywhere on the page (Ctrl+V, or the phone's paste) is added.
+  document.addEventListener("paste", function (event) {
+    var items = (event.clipboardData && event.clipboardData.items) || [];
+    var files = [];
+    Array.prototype.forEach.call(items, function (item) {
+      var file = item.kind === "file" ? item.getAsFile() : null;
+      if (file) { files.push(file); }
+    });
+    if (!files.length) { return; }
+    event.preventDefault();
+    files = files.map(function (file) {
+      pasted += 1;
+      var extension = ((file.type || "").split("/")[1] || "png").replace("jpeg", "jpg");
+      var name = strings.pastedName + "-" + pasted + "." + extension;
+      return new File([file], name, { type: file.type });
+    });
+    add(files);
+    say(format(strings.pasted, { name: files.map(function (f) { return f.name; }).join(", ") }));
+  });
+
+  // One POST with upload progress; resolves with {status, body, retryAfter}.
+  function post(url, data, onProgress) {
+    return new Promise(function (resolve, reject) {
+      var xhr = new XMLHttpRequest();
+      xhr.open("POST", url);
+      xhr.responseType = "json";
+      xhr.setRequestHeader("X-CSRFToken", form.elements.csrfmiddlewaretoken.value);
+      xhr.setRequestHeader("Accept", "application/json");
+      xhr.setRequestHeader("Accept-Language", document.documentElement.lang);
+      if (onProgress) {
+        xhr.upload.addEventListener("progress", function (event) {
+          if (event.lengthComputable) { onProgress(event.loaded / event.total, false); }
+        });
+        xhr.upload.addEventListener("load", function () { onProgress(1, true); });
+      }
+      xhr.addEventListener("load", function () {
+        resolve({
+          status: xhr.status,
+          body: xhr.response || {},
+          retryAfter: parseInt(xhr.getResponseHeader("Retry-After"), 10) || 0
+        });
+      });
+      xhr.addEventListener("error", function () { reject(new Error("network")); });
+      xhr.addEventListener("abort", function () { reject(new Error("abort")); });
+      xhr.send(data);
+    });
+  }
+
+  function showProgress(fraction, uploaded) {
+    progressBox.hidden = false;
+    progress.value = fraction;
+    percent.textContent = Math.round(fraction * 100) + "%";
+    if (uploaded) { say(strings.working, false); }
+  }
+
+  function showClasses(list, classes) {
+    list.textContent = "";
+    classes.forEach(function (item) {
       var li = document.createElement("li");
       var name = document.createElement("span");
       name.className = "class-name";
       name.textContent = item.name;
-      var percent = document.createElement("span");
-      percent.className = "class-percent";
-      percent.textContent = Math.round(item.probability * 100) + "%";
+      var share = document.createElement("span");
+      share.className = "class-percent";
+      share.textContent = Math.round(item.probability * 100) + "%";
       var bar = document.createElement("progress");
       bar.max = 1;
       bar.value = item.probability;
       bar.setAttribute("aria-hidden", "true");
-      li.append(name, percent, bar);
+      li.append(name, share, bar);
       list.appendChild(li);
     });
+  }
+
+  function resultCard(result, entry) {
+    var node = byId("result-template").content.firstElementChild.cloneNode(true);
+    node.querySelector(".result-image").replaceWith(thumbnail(entry, "result-image"));
+    node.querySelector(".result-title").textContent = result.original_name;
+    node.querySelector(".none-of-these").hidden = !result.none_of_these;
+    showClasses(node.querySelector(".classes"), result.classes);
     node.querySelector(".result-model small").textContent =
       strings.answered + " " + result.model.name + " v" + result.model.version;
-    results.appendChild(node);
+    return node;
+  }
+
+  function failureCard(error, entry) {
+    var node = byId("failure-template").content.firstElementChild.cloneNode(true);
+    node.querySelector(".result-title").textContent = error.file || (entry && entry.file.name);
+    node.querySelector(".reason").textContent = error.message;
+    return node;
+  }
+
+  // The answer of the classify API, shown file by file in upload order.
+  function showAnswer(response, entries, keepPrevious) {
+    var body = response.body;
+    var ok = response.status >= 200 && response.status < 300;
+    var error = body.error || {};
+    var failures = ok ? body.errors || [] : (error.details && error.details.errors) || [];
+    if (!ok && !failures.length) { // the whole request was refused: keep the files
+      say(error.message || strings.failed, true);
+      return false;
+    }
+    if (!keepPrevious) {
+      results.textContent = "";
+      shown.forEach(function (url) { URL.revokeObjectURL(url); });
+      shown = [];
+    }
+    var answers = (ok ? body.results : []).map(function (r) { return { index: r.index, result: r }; })
+      .concat(failures.map(function (e) { return { index: e.index, error: e }; }))
+      .sort(function (a, b) { return a.index - b.index; });
+    var cards = document.createDocumentFragment();
+    answers.forEach(function (answer) {
+      var entry = entries[answer.index];
+      cards.appendChild(answer.result ? resultCard(answer.result, entry) : failureCard(answer.error, entry));
+    });
+    results.insertBefore(cards, results.firstChild);
+    entries.forEach(function (entry) { if (entry.url) { shown.push(entry.url); } });
+    if (!ok) {
+      say(error.message, true);
+    } else if (failures.length) {
+      say(format(strings.summary, { done: body.results.length, failed: failures.length }), false);
+    } else {
+      say(strings.done, false);
+    }
+    return true;
+  }
+
+  // Classifies entries ({file, url}) and shows the answers; the kept ones
+  // (keepPrevious) go on top of the results already there.
+  function send(entries, keepPrevious) {
+    if (busy) { return Promise.resolve(false); }
+    busy = true;
+    button.setAttribute("aria-busy", "true");
+    button.disabled = true;
+    var data = new FormData();
+    entries.forEach(function (entry) { data.append("file", entry.file, entry.file.name); });
+    data.append("model", form.elements.model.value);
+    data.append("store", form.elements.store.checked ? "true" : "false");
+    say(strings.uploading, false);
+    showProgress(0, false);
+    return post(form.dataset.api, data, showProgress).then(function (response) {
+      return showAnswer(response, entries, keepPrevious);
+    }).catch(function () {
+      say(strings.failed, true);
+      return false;
+    }).then(function (answered) {
+      busy = false;
+      button.removeAttribute("aria-busy");
+      button.disabled = false;
+      progressBox.hidden = true;
+      return answered;
+    });
   }
 
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    if (!chosen.length) { say(strings.none, true); return; }
-    var data = new FormData();
-    chosen.forEach(function (entry) { data.append("file", entry.file, entry.file.name); });
-    data.append("model", form.elements.model.value);
-    data.append("store", form.elements.store.checked ? "true" : "false");
-    var button = document.getElementById("classify-button");
-    button.setAttribute("aria-busy", "true");
-    button.disabled = true;
-    say(strings.working, false);
-    fetch(form.dataset.api, {
-      method: "POST",
-      body: data,
-      credentials: "same-origin",
-      headers: {
-        "X-CSRFToken": form.elements.csrfmiddlewaretoken.value,
-        "Accept-Language": document.documentElement.lang,
-        "Accept": "application/json"
+    if (!chosen.length) { say(strings.none, true); fileInput.focus(); return; }
+    var entries = chosen.slice();
+    send(entries, false).then(function (answered) {
+      if (answered) { // the answers now show these files (and own their object URLs)
+        chosen = chosen.filter(function (entry) { return entries.indexOf(entry) < 0; });
+        renderPreviews();
       }
-    }).then(function (response) {
-      return response.json().then(function (body) { return { ok: response.ok, body: body }; });
-    }).then(function (answer) {
-      if (!answer.ok) {
-        say((answer.body.error && answer.body.error.message) || strings.failed, true);
-        return;
-      }
-      results.textContent = "";
-      answer.body.results.forEach(function (result, index) {
-        showResult(result, chosen[index] && chosen[index].url);
-      });
-      chosen = [];
-      render();
-      say(strings.done, false);
-    }).catch(function () {
-      say(strings.failed, true);
-    }).then(function () {
-      button.removeAttribute("aria-busy");
-      button.disabled = false;
     });
   });
+
+  window.PicsortClassify = {
+    format: format,
+    post: post,
+    send: send,
+    showClasses: showClasses,
+    entryFor: entryFor
+  };
 })();
