@@ -38,6 +38,22 @@ def class_list(*, classifier: Classifier) -> list[dict]:
     return rows
 
 
+def example_previews(*, classifier: Classifier, per_class: int) -> dict[int, list[dict]]:
+    """The newest ``per_class`` examples of each class (id and file name), by
+    class id: the thumbnails of the classifier's page."""
+    previews: dict[int, list[dict]] = {}
+    rows = (
+        Example.objects.filter(classifier_class__classifier=classifier)
+        .order_by("-id")
+        .values("id", "classifier_class_id", "original_name")
+    )
+    for row in rows.iterator():
+        shown = previews.setdefault(row["classifier_class_id"], [])
+        if len(shown) < per_class:
+            shown.append(row)
+    return previews
+
+
 def examples_for_class(*, cls: ClassifierClass) -> QuerySet[Example]:
     return cls.examples.order_by("-id")
 

@@ -4,10 +4,12 @@ import io
 import json
 import zipfile
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -63,6 +65,17 @@ def classifier_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+PREVIEWS_PER_CLASS = 11  # thumbnails per class on the classifier's page; the rest one click away
+
+
+def _classes_with_previews(classifier: Classifier) -> list[dict]:
+    previews = selectors.example_previews(classifier=classifier, per_class=PREVIEWS_PER_CLASS)
+    return [
+        {**row, "previews": previews.get(row["id"], []), "more": row["examples"] - PREVIEWS_PER_CLASS}
+        for row in selectors.class_list(classifier=classifier)
+    ]
+
+
 def _detail_context(classifier: Classifier) -> dict:
     runs = list(selectors.run_list(classifier=classifier))
     active_version = classifier.active_version
@@ -70,7 +83,8 @@ def _detail_context(classifier: Classifier) -> dict:
     version_run = next((r for r in runs if in_use and r.model_version_id == in_use), None)
     return {
         "classifier": classifier,
-        "classes": selectors.class_list(classifier=classifier),
+        "classes": _classes_with_previews(classifier),
+        "max_files": settings.EXAMPLES_MAX_FILES_PER_REQUEST,
         "runs": runs,
         "active_run": next((r for r in runs if r.is_active), None),
         "imports": list(classifier.imports.defer("members")[:3]),
@@ -228,6 +242,9 @@ def example_delete(request: HttpRequest, classifier_id: int, example_id: int) ->
     except ApplicationError as error:
         messages.error(request, error.message)
         return redirect("training:detail", classifier.pk)
+    messages.success(request, _("The example was removed."))
+    if request.POST.get("next") == "classifier":  # removed from the classifier's page
+        return redirect(reverse("training:detail", args=[classifier.pk]) + f"#class-{class_id}")
     return redirect("training:examples", classifier.pk, class_id)
 
 
@@ -306,7 +323,9 @@ def _matrix(run, names: list[str], cell) -> dict | None:
                     "count": count,
                     "x": margin + j * size,
                     "y": margin + i * size,
-                    "shade": round(count / total, 2),
+                    # At most 70 % opaque: the count stays readable on every cell,
+                    # in light and dark mode (WCAG AA contrast).
+                    "shade": round(0.06 + 0.64 * count / total, 2),
                     "correct": i == j,
                     "selected": cell == (i, j),
                     "label": _("%(count)d of “%(true)s” taken for “%(predicted)s”")

@@ -13,7 +13,8 @@
         bar.value = run.percent;
         document.getElementById("run-percent").textContent = run.percent;
         document.getElementById("run-phase").textContent = run.phase_display;
-        document.getElementById("run-status").textContent = run.status_display;
+        var status = run.status_display || "";
+        document.getElementById("run-status").textContent = status.charAt(0).toUpperCase() + status.slice(1);
         if (run.status === "queued" || run.status === "running") {
           window.setTimeout(poll, 1000);
         } else {
