@@ -9,4 +9,5 @@ urlpatterns = [
     path("", include("models_registry.api.urls")),
     path("", include("classification.api.urls")),
     path("", include("training.api.urls")),
+    path("", include("evaluation.api.urls")),
 ]

@@ -13,6 +13,7 @@ from core.jobs import job_claim, job_finish, job_heartbeat, worker_name
 from core.scores import classification_scores
 from core.shutdown import stop_requested, watch_for_stop
 from evaluation.models import Evaluation, EvaluationSet
+from evaluation.services.sets import class_reference
 from models_registry.models import ModelVersion
 
 CHUNK = 16  # photos per ONNX Runtime call
@@ -25,7 +26,7 @@ def right_answers(version: ModelVersion) -> dict[str, int]:
     catch-all group takes the base classes no other group lists)."""
     label_set = version.label_set
     labels = list(label_set.labels.order_by("index").prefetch_related("members"))
-    answers = {label.key: label.index for label in labels}
+    answers = {class_reference(label_set, label): label.index for label in labels}
     if label_set.grouping_of_id is None:
         return answers
     catch_all = None
@@ -187,7 +188,8 @@ def evaluation_compare(*, before: Evaluation, after: Evaluation) -> dict:
 
 
 def _keys(version: ModelVersion) -> list[str]:
-    return list(version.label_set.labels.order_by("index").values_list("key", flat=True))
+    labels = version.label_set.labels.order_by("index")
+    return [class_reference(version.label_set, label) for label in labels]
 
 
 def _per_class(report: dict, keys: list[str]) -> dict:

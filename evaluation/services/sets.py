@@ -22,12 +22,20 @@ from models_registry.models import LabelSet
 MAX_PHOTOS = 20_000
 
 
+def class_reference(label_set: LabelSet, label) -> str:
+    """How a set's photo names its class: the key for shared label sets; the
+    class name for a user's own classifier, whose keys ("class-0", ...) follow
+    the order of a training run and may change with the next one."""
+    return label.name if label_set.owner_id else label.key
+
+
 def _key_by_folder(label_set: LabelSet) -> dict[str, str]:
     """Every way a folder may name a class: key, name, translations (any case)."""
     names: dict[str, str] = {}
     for label in label_set.labels.all():
+        reference = class_reference(label_set, label)
         for name in (label.key, label.name, *label.translations.values()):
-            names.setdefault(" ".join(str(name).split()).casefold(), label.key)
+            names.setdefault(" ".join(str(name).split()).casefold(), reference)
     return names
 
 

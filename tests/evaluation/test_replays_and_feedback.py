@@ -1,8 +1,6 @@
 """Replays before activation and users' feedback, on real models and photos."""
 
 import pytest
-from django.core.files.base import ContentFile
-from PIL import Image
 
 from classification import services as classification
 from classification.models import Prediction
@@ -11,44 +9,10 @@ from evaluation import services
 from evaluation.models import Feedback, Replay
 from models_registry import services as registry
 from models_registry.models import AliasChange, ModelAlias
-from models_registry.validation_jobs import model_version_validate
 from tests.accounts.factories import UserFactory
-from tests.classification.images import encode
-from tests.evaluation.test_services import COLOURS
-from tests.models_registry import onnx_files
-from tests.models_registry.factories import LabelSetFactory
+from tests.evaluation.helpers import classify_colour
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def colours_live():
-    """``default`` answers colours with the right model; a worse one waits."""
-    label_set = LabelSetFactory(name="colours", classes=tuple(COLOURS))
-    versions = []
-    for confuse in (False, True):
-        version = registry.model_version_upload(
-            name="colour-means",
-            file=ContentFile(onnx_files.colour_means(confuse_green=confuse), name="m.onnx"),
-            label_set=label_set,
-            preprocessing={"mean": "100,100,100", "std": "50,50,50"},
-            enqueue=False,
-        )
-        versions.append(model_version_validate(version_id=version.pk))
-    registry.model_alias_point(alias="default", version=versions[0])
-    return versions
-
-
-def _classify(user, colour: str, *, store: bool = True) -> Prediction:
-    version = classification.model_version_resolve(user=user, model="default")
-    upload = classification.Upload(
-        f"{colour}.png", encode(Image.new("RGB", (40, 30), COLOURS[colour]), "PNG")
-    )
-    (prediction,) = classification.classify_uploads(
-        user=user, uploads=[upload], version=version, store=store
-    )
-    Prediction.objects.filter(pk=prediction.pk).update(alias="default")
-    return prediction
 
 
 def test_a_replay_shows_what_would_change_and_approving_moves_the_alias(
@@ -59,9 +23,9 @@ def test_a_replay_shows_what_would_change_and_approving_moves_the_alias(
     bob.share_for_model_tests = False
     bob.save()
     for colour in ("red", "green", "green", "blue"):
-        _classify(alice, colour)
-    _classify(alice, "green", store=False)  # no photo kept: not replayable
-    _classify(bob, "green")  # opted out
+        classify_colour(alice, colour)
+    classify_colour(alice, "green", store=False)  # no photo kept: not replayable
+    classify_colour(bob, "green")  # opted out
     with django_capture_on_commit_callbacks(execute=True):
         replay = services.replay_start(candidate=worse, user=staff, alias="default")
     replay.refresh_from_db()
@@ -96,7 +60,7 @@ def test_feedback_on_a_shared_model_needs_consent_and_feeds_an_evaluation_set(co
     _good, worse = colours_live
     registry.model_alias_point(alias="default", version=worse)
     alice, staff = UserFactory(), UserFactory(is_staff=True)
-    wrong = _classify(alice, "green")
+    wrong = classify_colour(alice, "green")
     assert wrong.top_key == "blue"
     with pytest.raises(ApplicationError) as error:
         services.feedback_give(user=alice, prediction_id=wrong.pk, correct="green")

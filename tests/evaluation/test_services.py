@@ -2,43 +2,20 @@
 pretrained network on real photographs, and two small ONNX models (one of them
 worse) on photos of plain colours."""
 
-import io
-import zipfile
-
 import pytest
-from django.core.files.base import ContentFile
 from PIL import Image
 
 from core.exceptions import ApplicationError
 from evaluation import services
 from evaluation.models import Evaluation, EvaluationSet
-from models_registry import services as registry
-from models_registry.validation_jobs import model_version_validate
 from tests.accounts.factories import UserFactory
 from tests.classification.images import encode
 from tests.conftest import photo
-from tests.models_registry import onnx_files
+from tests.evaluation.conftest import colour_models
+from tests.evaluation.helpers import colour_photos, zip_of
 from tests.models_registry.factories import LabelSetFactory
 
 pytestmark = pytest.mark.django_db
-COLOURS = {"red": (230, 20, 20), "green": (20, 230, 20), "blue": (20, 20, 230)}
-
-
-def zip_of(members: dict[str, bytes]) -> io.BytesIO:
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w") as archive:
-        for name, data in members.items():
-            archive.writestr(name, data)
-    buffer.seek(0)
-    return buffer
-
-
-def colour_photos(per_colour: int = 3) -> dict[str, bytes]:
-    return {
-        f"{name}/{n}.png": encode(Image.new("RGB", (40 + n, 30), rgb), "PNG")
-        for name, rgb in COLOURS.items()
-        for n in range(per_colour)
-    }
 
 
 @pytest.fixture
@@ -47,21 +24,8 @@ def staff():
 
 
 @pytest.fixture
-def colour_models():
-    """The right colour model, and one that answers blue for green."""
-    label_set = LabelSetFactory(name="colours", classes=tuple(COLOURS))
-    models = []
-    for confuse in (False, True):
-        version = registry.model_version_upload(
-            name="colour-means",
-            file=ContentFile(onnx_files.colour_means(confuse_green=confuse), name="m.onnx"),
-            label_set=label_set,
-            preprocessing={"mean": "100,100,100", "std": "50,50,50"},
-            enqueue=False,
-        )
-        models.append(model_version_validate(version_id=version.pk))
-    assert all(m.status == "ready" for m in models), [m.error for m in models]
-    return label_set, models
+def colour_versions(db):
+    return colour_models()
 
 
 def _ready_set(label_set, members, user, capture, **kwargs) -> EvaluationSet:
@@ -158,9 +122,10 @@ def test_a_grouping_is_measured_through_its_groups(
 
 
 def test_two_versions_compared_side_by_side(
-    staff, colour_models, django_capture_on_commit_callbacks
+    staff, colour_versions, django_capture_on_commit_callbacks
 ):
-    label_set, (good, worse) = colour_models
+    good, worse = colour_versions
+    label_set = good.label_set
     evaluation_set = _ready_set(
         label_set, colour_photos(), staff, django_capture_on_commit_callbacks
     )
@@ -175,8 +140,9 @@ def test_two_versions_compared_side_by_side(
     assert all(c["broken"] and not c["fixed"] for c in comparison["changed"])
 
 
-def test_who_may_evaluate_what(colour_models, django_capture_on_commit_callbacks):
-    label_set, (good, _worse) = colour_models
+def test_who_may_evaluate_what(colour_versions, django_capture_on_commit_callbacks):
+    good, _worse = colour_versions
+    label_set = good.label_set
     staff, user = UserFactory(is_staff=True), UserFactory()
     staff_set = _ready_set(label_set, colour_photos(1), staff, django_capture_on_commit_callbacks)
     for who in (user,):

@@ -4,6 +4,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.serializers import ImportProblemSerializer
 from training import selectors
 from training.models import Classifier, ExampleImport, TrainingRun
 
@@ -114,11 +115,6 @@ class ExamplesUploadSerializer(serializers.Serializer):
 class ExamplesAddedSerializer(serializers.Serializer):
     added = serializers.DictField(child=serializers.IntegerField())
     classes = ClassifierClassSerializer(many=True)
-
-
-class ImportProblemSerializer(serializers.Serializer):
-    file = serializers.CharField()
-    error = serializers.CharField()
 
 
 class ExampleImportSerializer(serializers.ModelSerializer):
