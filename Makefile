@@ -118,9 +118,10 @@ fuzz: install  ## schemathesis over the whole API: as a user, then with no crede
 bench-http: install  ## API throughput/latency under gunicorn (SQLite and PostgreSQL)
 	$(PY) bench/http.py
 
-superuser: install  ## Create an administrator account
+superuser: install  ## Create an administrator (address verified: /admin/ opens at once)
 	$(PY) manage.py migrate --noinput -v 0
-	$(PY) manage.py createsuperuser
+	$(PY) manage.py createsuperuser $(if $(DJANGO_SUPERUSER_PASSWORD),--noinput)
+	@echo "Sign in at http://$(HOST):$(PORT)/$(or $(DJANGO_ADMIN_URL),admin/)"
 
 clean:  ## Remove the virtualenv, local database and build artefacts
 	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* staticfiles media .test-media .pytest_cache .coverage htmlcov

@@ -5,6 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
 
+    def __init__(self, *args, **kwargs):
+        # The profile page holds two forms with a "name" field: own ids, so
+        # each label focuses its own field (id_profile_name, id_token_name).
+        kwargs.setdefault("auto_id", "id_profile_%s")
+        super().__init__(*args, **kwargs)
+
 
 class ApiTokenCreateForm(forms.Form):
     name = forms.CharField(
@@ -12,6 +18,10 @@ class ApiTokenCreateForm(forms.Form):
         max_length=100,
         help_text=_("For example the script or machine that will use it."),
     )
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("auto_id", "id_token_%s")
+        super().__init__(*args, **kwargs)
 
 
 class AccountDeleteForm(forms.Form):

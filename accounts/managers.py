@@ -1,5 +1,6 @@
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.db import transaction
 
 
 class UserManager(DjangoUserManager):
@@ -20,8 +21,19 @@ class UserManager(DjangoUserManager):
         return self._create_user(email, password, **extra_fields)
 
     def create_superuser(self, email: str, password: str | None = None, **extra_fields):
+        """An administrator who can sign in to the admin at once: the address
+        is recorded as verified and primary (sign-in requires a verified
+        address). ``createsuperuser`` and ``make superuser`` come here; whoever
+        runs them has the server's shell and vouches for the address typed."""
+        from allauth.account.models import EmailAddress
+
         extra_fields.setdefault("is_staff", True)
         extra_fields.setdefault("is_superuser", True)
         if extra_fields["is_staff"] is not True or extra_fields["is_superuser"] is not True:
             raise ValueError("A superuser must have is_staff=True and is_superuser=True.")
-        return self._create_user(email, password, **extra_fields)
+        with transaction.atomic(using=self._db):
+            user = self._create_user(email, password, **extra_fields)
+            EmailAddress.objects.using(self._db).create(
+                user=user, email=user.email.lower(), primary=True, verified=True
+            )
+        return user

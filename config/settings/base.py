@@ -28,7 +28,9 @@ LANGUAGES = [
     ("en", _("English")),
     ("es", _("Spanish")),
 ]
-LOCALE_PATHS = [BASE_DIR / "locale"]
+# Our catalogue first; then allauth's strings reworded for one wording and
+# formal Spanish (they override allauth's own translations).
+LOCALE_PATHS = [BASE_DIR / "locale", BASE_DIR / "locale" / "allauth"]
 LANGUAGE_COOKIE_AGE = 60 * 60 * 24 * 365
 LANGUAGE_COOKIE_SAMESITE = "Lax"
 
@@ -107,7 +109,8 @@ AUTHENTICATION_BACKENDS = [
     "allauth.account.auth_backends.AuthenticationBackend",
 ]
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "accounts:profile"
+# Signing in (or confirming an address) lands on Classify unless ?next= says otherwise.
+LOGIN_REDIRECT_URL = "classification:classify"
 LOGOUT_REDIRECT_URL = "core:home"
 
 PASSWORD_HASHERS = [
@@ -222,7 +225,11 @@ ADMIN_URL = env("DJANGO_ADMIN_URL", default="admin/")
 def _mailer(url: str) -> dict:
     """DJANGO_EMAIL_URL -> one MAILERS entry, e.g. smtp+tls://user:pw@host:587."""
     config = env.email_url_config(url)
-    backend = config["EMAIL_BACKEND"]
+    # Console and file messages are written with whole lines (core.mail).
+    backend = {
+        "django.core.mail.backends.console.EmailBackend": "core.mail.ConsoleEmailBackend",
+        "django.core.mail.backends.filebased.EmailBackend": "core.mail.FileEmailBackend",
+    }.get(config["EMAIL_BACKEND"], config["EMAIL_BACKEND"])
     options: dict = {}
     if backend.endswith("smtp.EmailBackend"):
         options = {
@@ -234,7 +241,7 @@ def _mailer(url: str) -> dict:
             "use_ssl": config.get("EMAIL_USE_SSL", False),
             "timeout": 10,
         }
-    elif backend.endswith("filebased.EmailBackend"):
+    elif backend.endswith("FileEmailBackend"):
         options = {"file_path": config["EMAIL_FILE_PATH"] or str(BASE_DIR / "sent_emails")}
     return {"BACKEND": backend, "OPTIONS": options}
 
@@ -255,7 +262,9 @@ ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_EMAIL_VERIFICATION = "mandatory"
 ACCOUNT_EMAIL_CONFIRMATION_EXPIRE_DAYS = 3
 ACCOUNT_CONFIRM_EMAIL_ON_GET = False
-ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = False
+# Confirming the address in the browser that signed up signs the user in
+# (allauth only does so in that session: a leaked link signs no one in).
+ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Picsort] "
 ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = False
 ACCOUNT_SESSION_REMEMBER = None

@@ -134,8 +134,9 @@ def test_openid_connect_sign_in_end_to_end(browser, live_server, oidc_provider, 
     page.fill("#id_password", idp.PASSWORD)
     page.get_by_role("button", name="Sign in to Local IdP").click()
 
-    page.wait_for_url(live_server.url + reverse("accounts:profile"))
+    page.wait_for_url(live_server.url + reverse("classification:classify"))
     page.screenshot(path=screenshot_dir / "oidc-signed-in.png", full_page=True)
+    page.goto(live_server.url + reverse("accounts:profile"))
     assert idp.EMAIL in page.inner_text("main")
 
     user = User.objects.get(email=idp.EMAIL)
@@ -146,10 +147,10 @@ def test_openid_connect_sign_in_end_to_end(browser, live_server, oidc_provider, 
     assert EmailAddress.objects.get(user=user).verified
 
     # Signing out and in again reuses the same account.
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Sign out").click()
     page.goto(live_server.url + reverse("account_login"))
     page.get_by_role("link", name="Local IdP").click()
     page.get_by_role("button", name="Continue").click()
-    page.wait_for_url(live_server.url + reverse("accounts:profile"))
+    page.wait_for_url(live_server.url + reverse("classification:classify"))
     assert User.objects.filter(email=idp.EMAIL).count() == 1
     page.close()

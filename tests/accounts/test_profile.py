@@ -1,5 +1,7 @@
 """Profile page and account deletion."""
 
+import re
+
 import pytest
 from allauth.account.models import EmailAddress
 from django.urls import reverse
@@ -81,3 +83,24 @@ def test_user_model_uses_email_as_identifier():
     assert admin.email == "Root@example.com"
     with pytest.raises(ValueError):
         User.objects.create_user(email="", password="x")
+
+
+@pytest.mark.parametrize("language", ["en", "es"])
+def test_each_label_on_the_profile_focuses_its_own_field(client, user, language):
+    """The profile's name and the new token's name used to share id="id_name"."""
+    client.force_login(user)
+    client.cookies["django_language"] = language
+    # As shown, and as shown again with the token form's error.
+    for page in (
+        client.get(reverse("accounts:profile")).content.decode(),
+        client.post(reverse("accounts:token_create"), {"name": " "}).content.decode(),
+    ):
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), sorted(i for i in ids if ids.count(i) > 1)
+        labels = dict(re.findall(r'<label for="([^"]+)">([^<]+)</label>', page))
+        assert labels["id_profile_name"] == ("Name:" if language == "en" else "Nombre:")
+        assert labels["id_token_name"] == (
+            "Token name:" if language == "en" else "Nombre del token:"
+        )
+        for field_id in labels:
+            assert f'id="{field_id}"' in page

@@ -49,18 +49,50 @@ def test_signup_sends_verification_and_login_waits_for_it(client, mailoutbox):
     assert response.url == reverse("account_email_verification_sent")
     assert "_auth_user_id" not in client.session
 
+    # Confirming in the browser that tried to sign in signs the user in.
     link = _confirmation_link(mailoutbox[0])
     assert client.get(link).status_code == 200
     response = client.post(link)
     assert response.status_code == 302
+    assert response.url == reverse("classification:classify")
     assert EmailAddress.objects.get(email="new@example.com").verified
+    assert client.session["_auth_user_id"] == str(user.pk)
 
+    client.logout()
     response = client.post(
         reverse("account_login"), {"login": "new@example.com", "password": STRONG}
     )
     assert response.status_code == 302
-    assert response.url == reverse("accounts:profile")
+    assert response.url == reverse("classification:classify")
     assert client.session["_auth_user_id"] == str(user.pk)
+
+
+def test_a_confirmation_link_opened_elsewhere_confirms_without_signing_in(client, mailoutbox):
+    """The link alone (another browser, or someone who saw it) signs no one in."""
+    _signup(client, "elsewhere@example.com")
+    link = _confirmation_link(mailoutbox[0])
+    client.cookies.clear()
+    response = client.post(link)
+    assert response.status_code == 302
+    assert response.url == reverse("account_login")
+    assert EmailAddress.objects.get(email="elsewhere@example.com").verified
+    assert "_auth_user_id" not in client.session
+
+
+def test_sign_in_goes_to_next_when_asked(client, user, password):
+    target = reverse("classification:history")
+    response = client.post(
+        reverse("account_login") + f"?next={target}", {"login": user.email, "password": password}
+    )
+    assert response.status_code == 302
+    assert response.url == target
+    # A foreign next is ignored: Classify instead.
+    client.logout()
+    response = client.post(
+        reverse("account_login") + "?next=https://evil.example/",
+        {"login": user.email, "password": password},
+    )
+    assert response.url == reverse("classification:classify")
 
 
 def test_duplicate_email_creates_nothing_and_tells_the_owner(client, user, mailoutbox):
@@ -105,7 +137,7 @@ def test_wrong_password_many_times_is_rate_limited(client, user, password):
     # The sixth attempt is refused even with the right password.
     response = client.post(url, {"login": user.email, "password": password})
     assert "_auth_user_id" not in client.session
-    assert "Too many failed login attempts" in response.content.decode()
+    assert "Too many failed sign-in attempts" in response.content.decode()
 
 
 def test_right_password_logs_in(client, user, password):

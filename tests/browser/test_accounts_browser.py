@@ -66,22 +66,28 @@ def test_sign_up_verify_log_in_switch_language_log_out(
     page.fill("#id_password2", PASSWORD)
     assert _no_horizontal_scroll(page)
     page.screenshot(path=screenshot_dir / f"signup-en-{size}.png", full_page=True)
-    page.locator("main").get_by_role("button", name="Sign Up").click()
+    page.locator("main").get_by_role("button", name="Sign up").click()
     page.wait_for_url("**" + reverse("account_email_verification_sent"))
-    assert "Verify Your Email Address" in page.inner_text("main")
+    assert "Verify your email address" in page.inner_text("main")
 
-    # The verification mail, read from the test outbox.
+    # The verification mail, read from the test outbox: confirming signs in.
     assert len(mailoutbox) == 1
     link = re.search(r"https?://\S+/accounts/confirm-email/\S+/", mailoutbox[0].body).group(0)
     page.goto(link)
     page.locator("main").get_by_role("button", name="Confirm").click()
+    page.wait_for_url("**" + reverse("classification:classify"))
+    page.goto(live_server.url + reverse("accounts:profile"))
+    open_menu(page)
+    page.get_by_role("button", name="Sign out").click()
+    page.wait_for_url(live_server.url + "/")
 
     page.goto(live_server.url + reverse("account_login"))
     page.fill("#id_login", email)
     page.fill("#id_password", PASSWORD)
     page.screenshot(path=screenshot_dir / f"login-en-{size}.png", full_page=True)
-    page.locator("main").get_by_role("button", name="Sign In").click()
-    page.wait_for_url("**" + reverse("accounts:profile"))
+    page.locator("main").get_by_role("button", name="Sign in").click()
+    page.wait_for_url("**" + reverse("classification:classify"))
+    page.goto(live_server.url + reverse("accounts:profile"))
     assert email in page.inner_text("main")
     assert _no_horizontal_scroll(page)
     page.screenshot(path=screenshot_dir / f"profile-en-{size}.png", full_page=True)
