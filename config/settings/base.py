@@ -95,9 +95,9 @@ LOCAL_APPS = [
     "models_registry",
     "classification",
     "training",
+    "evaluation",
 ]
 # core first among the rest: its db_worker (which outlives database restarts)
-    "evaluation",
 # replaces django_tasks_db's command of the same name.
 INSTALLED_APPS = [*DJANGO_APPS, "core", *THIRD_PARTY_APPS, *LOCAL_APPS]
 
