@@ -45,27 +45,3 @@ def _one_entry_per_model(choices: list, user, wanted: str) -> list:
     if wanted in own_versions and wanted not in dict(own):
         own.append((wanted, own_versions[wanted]))
     return shared + ([(_("My classifiers"), own)] if own else [])
-
-
-class HistoryFilterForm(forms.Form):
-    model = forms.TypedChoiceField(label=_("Model"), required=False, coerce=int, empty_value=None)
-    since = forms.DateField(
-        label=_("From"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-    until = forms.DateField(
-        label=_("To"), required=False, widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def __init__(self, *args, versions, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["model"].choices = [("", _("All models"))] + [(v.pk, str(v)) for v in versions]
-
-    def filters(self) -> dict:
-        if not self.is_valid():
-            return {}
-        data = self.cleaned_data
-        return {
-            "model_version_id": data.get("model"),
-            "since": data.get("since"),
-            "until": data.get("until"),
-        }

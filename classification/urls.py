@@ -20,4 +20,5 @@ urlpatterns = [
         views.batch_export,
         name="batch_export",
     ),
+    path("batches/<id:job_id>/sorted.zip", views.batch_sorted_zip, name="batch_sorted_zip"),
 ]

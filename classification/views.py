@@ -6,15 +6,24 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import (
+    FileResponse,
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseBadRequest,
+    StreamingHttpResponse,
+)
 from django.shortcuts import redirect, render
+from django.utils.text import capfirst
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from classification import selectors, services
-from classification.forms import ClassifierChoiceForm, HistoryFilterForm
-from classification.models import Image
+from classification.filters import PredictionFilter
+from classification.forms import ClassifierChoiceForm
+from classification.models import BatchJob, Image
+from classification.sorted_zip import batch_sorted_zip_response
 from core.csv_export import csv_stream
 from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
@@ -88,29 +97,55 @@ def _answer_row(item) -> dict:
     return {"prediction": item, "classes": _classes(item)}
 
 
-def _history_queryset(request: HttpRequest):
-    versions = selectors.model_versions_used_by(user=request.user)
-    form = HistoryFilterForm(request.GET or None, versions=versions)
-    return form, selectors.prediction_list_for_user(user=request.user, **form.filters())
+HISTORY_PAGE_SIZE = 24  # a full grid with 2, 3, 4 or 6 cards a row
+BATCH_PAGE_SIZE = 50
+
+
+def _history_filter(request: HttpRequest) -> PredictionFilter:
+    """The same FilterSet as the API list, so page, exports and API agree."""
+    return PredictionFilter(
+        request.GET,
+        queryset=selectors.prediction_list_for_user(user=request.user),
+        request=request,
+    )
+
+
+def _page(request: HttpRequest, items, size: int):
+    """One page of ``items`` and the query string that keeps the other parameters."""
+    page = Paginator(items, size).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return page, query.urlencode()
 
 
 @login_required
 def history(request: HttpRequest) -> HttpResponse:
-    form, predictions = _history_queryset(request)
-    page = Paginator(predictions, 20).get_page(request.GET.get("page"))
-    rows = [{"prediction": p, "top": (_classes(p, 1) or [None])[0]} for p in page]
-    query = request.GET.copy()
-    query.pop("page", None)
+    """The gallery: a card per classification, searchable by class and file name."""
+    found = _history_filter(request)
+    predictions = found.qs if found.is_valid() else found.queryset.none()
+    page, query = _page(request, predictions, HISTORY_PAGE_SIZE)
+    cards = [{"prediction": p, "top": (_classes(p, 1) or [None])[0]} for p in page]
+    has_any = bool(cards) or selectors.prediction_list_for_user(user=request.user).exists()
     return render(
         request,
         "classification/history.html",
-        {"form": form, "page": page, "rows": rows, "query": query.urlencode()},
+        {
+            "filter": found,
+            "form": found.form,
+            "page": page,
+            "cards": cards,
+            "query": query,
+            "has_any": has_any,
+        },
     )
 
 
 @login_required
 def history_export(request: HttpRequest, fmt: str) -> HttpResponse:
-    _form, predictions = _history_queryset(request)
+    found = _history_filter(request)
+    if not found.is_valid():
+        return HttpResponseBadRequest(_form_errors(found.form), content_type="text/plain")
+    predictions = found.qs
     language = get_language() or "en"
 
     def records():
@@ -169,9 +204,22 @@ def prediction_detail(request: HttpRequest, prediction_id: int) -> HttpResponse:
     )
 
 
+def _form_errors(form) -> str:
+    return "\n".join(f"{name}: {' '.join(errors)}" for name, errors in form.errors.items())
+
+
 @login_required
-@require_POST
 def prediction_delete(request: HttpRequest, prediction_id: int) -> HttpResponse:
+    """GET asks (works without JavaScript), POST deletes."""
+    prediction = selectors.prediction_get_for_user(user=request.user, prediction_id=prediction_id)
+    if prediction is None:
+        raise Http404
+    if request.method != "POST":
+        return render(
+            request,
+            "classification/history_delete_one.html",
+            {"prediction": prediction, "top": (_classes(prediction, 1) or [None])[0]},
+        )
     try:
         services.prediction_delete(user=request.user, prediction_id=prediction_id)
     except ApplicationError as error:
@@ -255,19 +303,39 @@ def _job_or_404(request: HttpRequest, job_id: int):
 
 @login_required
 def batch_detail(request: HttpRequest, job_id: int) -> HttpResponse:
+    """Progress (followed live by batch.js) and the items, a page at a time:
+    the ones still waiting too, so a big batch can be read while it runs."""
     job = _job_or_404(request, job_id)
-    items = []
-    if job.is_finished:
-        for item in selectors.batch_items_for_job(job=job):
-            prediction = getattr(item, "prediction", None)
-            items.append(
-                {
-                    "item": item,
-                    "prediction": prediction,
-                    "top": _classes(prediction, 1)[0] if prediction else None,
-                }
-            )
-    return render(request, "classification/batch_detail.html", {"job": job, "items": items})
+    page, query = _page(request, selectors.batch_items_for_job(job=job), BATCH_PAGE_SIZE)
+    rows = []
+    for item in page:
+        prediction = getattr(item, "prediction", None)
+        top = (_classes(prediction, 1) or [None])[0] if prediction else None
+        rows.append({"item": item, "prediction": prediction, "top": top})
+    # For batch.js: the status names it shows as the job moves on, in this language.
+    labels = {value: capfirst(str(label)) for value, label in BatchJob.Status.choices}
+    return render(
+        request,
+        "classification/batch_detail.html",
+        {
+            "job": job,
+            "page": page,
+            "rows": rows,
+            "query": query,
+            "status_labels": json.dumps(labels, ensure_ascii=False),
+        },
+    )
+
+
+@login_required
+def batch_sorted_zip(request: HttpRequest, job_id: int) -> HttpResponse:
+    """The batch's kept photos, a folder per predicted class (classification.sorted_zip)."""
+    job = _job_or_404(request, job_id)
+    try:
+        return batch_sorted_zip_response(job=job, language=get_language() or "en")
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("classification:batch_detail", job_id=job.pk)
 
 
 @login_required

@@ -16,13 +16,19 @@ VERSIONED_REF = {
     "properties": {
         "id": {"type": "integer"},
         "name": {"type": "string"},
+        "localized_name": {"type": "string", "description": "The name in the request's language."},
         "version": {"type": "integer"},
     },
 }
 
 
 def versioned_ref(obj) -> dict:
-    return {"id": obj.pk, "name": obj.name, "version": obj.version}
+    return {
+        "id": obj.pk,
+        "name": obj.name,
+        "localized_name": obj.name_in(),
+        "version": obj.version,
+    }
 
 
 class Base64ImageSerializer(serializers.Serializer):
@@ -283,11 +289,3 @@ class BatchItemSerializer(serializers.ModelSerializer):
         return self.context["request"].build_absolute_uri(
             reverse("api:classification-detail", args=[prediction.pk])
         )
-
-
-class HistoryFilterSerializer(serializers.Serializer):
-    model = serializers.IntegerField(
-        required=False, min_value=1, max_value=2**63 - 1, source="model_version_id"
-    )
-    since = serializers.DateField(required=False)
-    until = serializers.DateField(required=False)

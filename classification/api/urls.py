@@ -17,4 +17,5 @@ urlpatterns = [
     path("batches/", views.BatchListApi.as_view(), name="batch-list"),
     path("batches/<id:pk>/", views.BatchDetailApi.as_view(), name="batch-detail"),
     path("batches/<id:pk>/results/", views.BatchResultsApi.as_view(), name="batch-results"),
+    path("batches/<id:pk>/sorted.zip", views.BatchSortedZipApi.as_view(), name="batch-sorted-zip"),
 ]

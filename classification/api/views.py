@@ -1,22 +1,22 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import get_language
+from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
+from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from classification import selectors, services
 from classification.api import serializers as s
+from classification.filters import PredictionFilter
+from classification.models import Prediction
+from classification.sorted_zip import batch_sorted_zip_response
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as _read_body
-
-FILTERS = [
-    OpenApiParameter("model", OpenApiTypes.INT, description="Only this model version id."),
-    OpenApiParameter("since", OpenApiTypes.DATE, description="Created on or after (YYYY-MM-DD)."),
-    OpenApiParameter("until", OpenApiTypes.DATE, description="Created on or before (YYYY-MM-DD)."),
-]
-
 
 NOTHING_CLASSIFIED = (
     "When no file could be classified: 400 in the error shape, `details.errors` listing every "
@@ -31,15 +31,14 @@ class ClassificationListApi(generics.ListAPIView):
 
     serializer_class = s.PredictionSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    # The History page's filters, the same FilterSet (and so in the schema).
+    filter_backends = [DjangoFilterBackend]
+    filterset_class = PredictionFilter
 
     def get_queryset(self):
-        filters = s.HistoryFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        return selectors.prediction_list_for_user(user=self.request.user, **filters.validated_data)
-
-    @extend_schema(parameters=FILTERS)
-    def get(self, request, *args, **kwargs):
-        return super().get(request, *args, **kwargs)
+        if getattr(self, "swagger_fake_view", False):  # the schema generator's anonymous request
+            return Prediction.objects.none()
+        return selectors.prediction_list_for_user(user=self.request.user)
 
     @extend_schema(
         request={
@@ -197,3 +196,40 @@ class BatchResultsApi(generics.ListAPIView):
             selectors.batch_job_list_for_user(user=self.request.user), pk=self.kwargs["pk"]
         )
         return selectors.batch_items_for_job(job=job).select_related("job")
+
+
+class BatchSortedZipApi(APIView):
+    """A finished batch's photos sorted into folders (see the operation's description)."""
+
+    renderer_classes = [JSONRenderer]  # errors; the answer itself is a zip
+
+    def perform_content_negotiation(self, request, force=False):
+        # "Accept: application/zip" must not be refused (406): the zip is the answer.
+        return super().perform_content_negotiation(request, force=True)
+
+    @extend_schema(
+        operation_id="batches_sorted_zip",
+        responses={
+            (200, "application/zip"): OpenApiResponse(
+                OpenApiTypes.BINARY,
+                description=(
+                    "A zip, streamed: one folder per predicted class (or group) named in the "
+                    "request's language (Accept-Language) and made safe as a folder name, "
+                    "`unsure/` for answers below the classifier's confidence threshold, and "
+                    "`results.csv` listing every file with its folder, class and confidence, "
+                    "failed files with their reason (their photos were never kept, so they "
+                    "have no folder). These two names are translated too (`dudosas/`, "
+                    "`resultados.csv`). The photos are the kept copies (JPEG, without "
+                    "metadata)."
+                ),
+            ),
+        },
+        description=(
+            "Download the batch's photos sorted into folders by predicted class. 409 with "
+            "code `job_not_finished` while the batch runs, `images_not_kept` when it was "
+            "started with `store=false` (its CSV/JSON results are all there is)."
+        ),
+    )
+    def get(self, request, pk: int):
+        job = get_object_or_404(selectors.batch_job_list_for_user(user=request.user), pk=pk)
+        return batch_sorted_zip_response(job=job, language=get_language() or "en")

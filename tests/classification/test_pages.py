@@ -95,7 +95,8 @@ def test_history_list_filter_detail_and_exports(owner_client, user, imagenet_mod
 
 
 def test_history_is_paginated(owner_client, user, imagenet_model):
-    _classify(user, imagenet_model, *(["coffee.png"] * 20), store=False)
+    for _request in range(2):  # a page holds 24
+        _classify(user, imagenet_model, *(["coffee.png"] * 12), store=False)
     _classify(user, imagenet_model, "camera.png", store=False)
     first = owner_client.get(reverse("classification:history")).content.decode()
     assert "Page 1 of 2" in first and "tripod" in first

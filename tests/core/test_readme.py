@@ -36,7 +36,7 @@ def test_readme_curl_examples_work_as_written(live_server, user, imagenet_model,
     # One logical command per line, then a separator after each curl.
     commands = re.sub(r"\\\n\s*|\|\n\s*", lambda m: "| " if m.group(0)[0] == "|" else "", script)
     lines = [f"{line}\necho '---'" if "curl " in line else line for line in commands.splitlines()]
-    assert sum("curl " in line for line in lines) == 9
+    assert sum("curl " in line for line in lines) == 11
     result = subprocess.run(
         ["bash", "-euo", "pipefail", "-c", "\n".join(lines)],
         cwd=tmp_path,
@@ -46,13 +46,20 @@ def test_readme_curl_examples_work_as_written(live_server, user, imagenet_model,
     )
     assert result.returncode == 0, result.stderr + result.stdout[-2000:]
     outputs = result.stdout.split("---")[:-1]
-    assert len(outputs) == 9
-    assert outputs[8].strip() == ""  # DELETE: 204, no body
+    assert len(outputs) == 11
+    assert outputs[10].strip() == ""  # DELETE: 204, no body
     assert '"email"' in outputs[0]
     assert "espresso" in outputs[1]
     assert "café exprés" in outputs[2] and "trípode" in outputs[2]
     assert "n07920052" in outputs[3]
     assert '"count":4' in outputs[4].replace(" ", "")  # 1 + 2 + 1 classified above
-    assert '"status":"' in outputs[5].replace(" ", "")
-    assert '"succeeded"' in outputs[6]
-    assert '"original_name":"a.png"' in outputs[7].replace(" ", "")
+    assert '"count":3' in outputs[5].replace(" ", "")  # photo.jpg's three espressos
+    assert '"status":"' in outputs[6].replace(" ", "")
+    assert '"succeeded"' in outputs[7]
+    assert '"original_name":"a.png"' in outputs[8].replace(" ", "")
+    assert outputs[9].strip() == ""  # -o sorted.zip
+    with zipfile.ZipFile(tmp_path / "sorted.zip") as archive:
+        names = archive.namelist()
+    assert "results.csv" in names
+    photos = sorted(name.split("/")[-1] for name in names if "/" in name)
+    assert photos == ["a.png.jpg", "b.png.jpg"]  # each in its class's folder

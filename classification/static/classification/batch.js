@@ -1,9 +1,17 @@
-// Batch page: follows the job's progress live, then reloads to show results.
+// Batch page: follows the job's progress live (bar, counts, status), then
+// reloads the same page of items to show the results and the downloads.
 (function () {
   "use strict";
   var section = document.getElementById("batch-progress");
   if (!section || section.dataset.finished === "true" || !window.fetch) { return; }
   var bar = document.getElementById("batch-bar");
+  var labels = {};
+  try { labels = JSON.parse(section.dataset.labels || "{}"); } catch (error) { labels = {}; }
+
+  function show(id, value) {
+    var element = document.getElementById(id);
+    if (element) { element.textContent = value; }
+  }
 
   function poll() {
     fetch(section.dataset.api, {
@@ -12,10 +20,11 @@
     }).then(function (response) { return response.json(); }).then(function (job) {
       bar.max = job.total;
       bar.value = job.done + job.failed;
-      document.getElementById("batch-done").textContent = job.done;
-      document.getElementById("batch-failed").textContent = job.failed;
-      document.getElementById("batch-total").textContent = job.total;
-      if (job.status === "succeeded" || job.status === "failed") {
+      show("batch-done", job.done);
+      show("batch-failed", job.failed);
+      show("batch-total", job.total);
+      if (labels[job.status]) { show("batch-status", labels[job.status]); }
+      if (job.status !== "queued" && job.status !== "running") {
         window.location.reload();
       } else {
         window.setTimeout(poll, 1000);
