@@ -46,6 +46,7 @@ urlpatterns = [
     path("models/", include("models_registry.urls")),
     path("classify/", include("classification.urls")),
     path("classifiers/", include("training.urls")),
+    path("evaluation/", include("evaluation.urls")),
     path("api/v1/", include("config.api_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path(

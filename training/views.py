@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
+from core.charts import cell_from_query, confusion_picture
 from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
 from core.uploads import raise_if_upload_too_large, uploads_from_files, with_upload_limits
@@ -71,7 +72,11 @@ PREVIEWS_PER_CLASS = 11  # thumbnails per class on the classifier's page; the re
 def _classes_with_previews(classifier: Classifier) -> list[dict]:
     previews = selectors.example_previews(classifier=classifier, per_class=PREVIEWS_PER_CLASS)
     return [
-        {**row, "previews": previews.get(row["id"], []), "more": row["examples"] - PREVIEWS_PER_CLASS}
+        {
+            **row,
+            "previews": previews.get(row["id"], []),
+            "more": row["examples"] - PREVIEWS_PER_CLASS,
+        }
         for row in selectors.class_list(classifier=classifier)
     ]
 
@@ -274,7 +279,7 @@ def train(request: HttpRequest, classifier_id: int) -> HttpResponse:
 def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
     run = run_or_404(request, run_id)
     names = run.snapshot.get("names", [])
-    cell = _cell(request, len(names))
+    cell = cell_from_query(request.GET, len(names))
     context = {
         "run": run,
         "classifier": run.classifier,
@@ -284,7 +289,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             {"name": name, **row}
             for name, row in zip(names, run.metrics.get("per_class", []), strict=False)
         ],
-        "matrix": _matrix(run, names, cell),
+        "matrix": confusion_picture(run.metrics.get("confusion"), names, cell),
         "cell": cell,
         "cell_true": names[cell[0]] if cell else "",
         "cell_predicted": names[cell[1]] if cell else "",
@@ -293,57 +298,6 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
         else [],
     }
     return render(request, "training/run_detail.html", context)
-
-
-def _cell(request: HttpRequest, size: int) -> tuple[int, int] | None:
-    try:
-        true, predicted = int(request.GET["true"]), int(request.GET["predicted"])
-    except (KeyError, ValueError):
-        return None
-    return (true, predicted) if 0 <= true < size and 0 <= predicted < size else None
-
-
-def _matrix(run, names: list[str], cell) -> dict | None:
-    """The confusion matrix laid out for an SVG picture: one link per cell."""
-    confusion = run.metrics.get("confusion")
-    if not confusion:
-        return None
-    n = len(names)
-    size = max(24, min(60, 480 // max(n, 1)))
-    longest = max((min(len(name), 20) for name in names), default=1)
-    margin = 20 + 7 * longest  # room for the class names (20 characters at most)
-    cells = []
-    for i, row in enumerate(confusion):
-        total = sum(row) or 1
-        for j, count in enumerate(row):
-            cells.append(
-                {
-                    "true": i,
-                    "predicted": j,
-                    "count": count,
-                    "x": margin + j * size,
-                    "y": margin + i * size,
-                    # At most 70 % opaque: the count stays readable on every cell,
-                    # in light and dark mode (WCAG AA contrast).
-                    "shade": round(0.06 + 0.64 * count / total, 2),
-                    "correct": i == j,
-                    "selected": cell == (i, j),
-                    "label": _("%(count)d of “%(true)s” taken for “%(predicted)s”")
-                    % {"count": count, "true": names[i], "predicted": names[j]},
-                }
-            )
-    return {
-        "size": size,
-        "margin": margin,
-        "width": margin + n * size + 10,
-        "height": margin + n * size + 10,
-        "cells": cells,
-        "rows": [
-            {"name": name, "y": margin + i * size + size // 2, "x": margin + i * size + size // 2}
-            for i, name in enumerate(names)
-        ],
-        "text": size // 2 + 5,
-    }
 
 
 @require_POST

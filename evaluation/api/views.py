@@ -227,4 +227,4 @@ class DisagreementApi(generics.ListAPIView):
     permission_classes = [IsAdminUser]
 
     def get_queryset(self):
-        return services.disagreement()
+        return selectors.disagreement()

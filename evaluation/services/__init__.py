@@ -2,7 +2,7 @@
 comparison), replays before activation, and users' feedback."""
 
 from evaluation.services.feedback import (  # noqa: F401
-    disagreement,
+    feedback_dismiss,
     feedback_give,
     feedback_to_evaluation_set,
 )

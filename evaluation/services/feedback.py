@@ -8,7 +8,6 @@ version is counted for staff."""
 
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.db.models import Count
 from django.utils import translation
 from django.utils.translation import gettext as _
 
@@ -147,14 +146,8 @@ def feedback_to_evaluation_set(*, feedback_ids: list[int], name: str, user: User
     return evaluation_set
 
 
-def disagreement(*, version: ModelVersion | None = None):
-    """How often users said an answer was wrong, per version and per pair of
-    (answered, right) classes, most frequent first."""
-    rows = Feedback.objects.all()
-    if version is not None:
-        rows = rows.filter(version=version)
-    return (
-        rows.values("version", "predicted_key", "correct_key")
-        .annotate(count=Count("id"))
-        .order_by("-count", "version", "predicted_key")
+def feedback_dismiss(*, feedback_ids: list[int]) -> int:
+    """Staff: inbox items set aside (kept for the disagreement counts)."""
+    return Feedback.objects.filter(pk__in=feedback_ids, status=Feedback.Status.INBOX).update(
+        status=Feedback.Status.DISMISSED
     )

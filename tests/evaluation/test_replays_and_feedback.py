@@ -5,7 +5,7 @@ import pytest
 from classification import services as classification
 from classification.models import Prediction
 from core.exceptions import ApplicationError
-from evaluation import services
+from evaluation import selectors, services
 from evaluation.models import Feedback, Replay
 from models_registry import services as registry
 from models_registry.models import AliasChange, ModelAlias
@@ -74,7 +74,7 @@ def test_feedback_on_a_shared_model_needs_consent_and_feeds_an_evaluation_set(co
         user=alice, prediction_id=wrong.pk, correct="Green-es", consent=True
     )
     assert (given.status, given.predicted_key, given.correct_key) == ("inbox", "blue", "green")
-    rows = list(services.disagreement(version=worse))
+    rows = list(selectors.disagreement(version=worse))
     assert rows == [
         {"version": worse.pk, "predicted_key": "blue", "correct_key": "green", "count": 1}
     ]

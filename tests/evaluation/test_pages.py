@@ -1,0 +1,168 @@
+"""The evaluation pages as staff and owners use them: upload a set, measure
+models, read the report (click a cell of the confusion matrix to see its
+photos), compare two versions; and "wrong? the right class is" on a result."""
+
+import re
+
+import pytest
+from django.urls import reverse
+
+from classification.models import Prediction
+from evaluation.models import Evaluation, EvaluationSet, Feedback
+from tests.accounts.factories import UserFactory
+from tests.evaluation.helpers import classify_colour, colour_photos, zip_of
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def staff_client(client):
+    staff = UserFactory(is_staff=True)
+    client.force_login(staff)
+    client.user = staff
+    return client
+
+
+def _upload_set(client, capture, **fields) -> EvaluationSet:
+    archive = zip_of(colour_photos(per_colour=3))
+    archive.name = "colours.zip"
+    with capture(execute=True):
+        answer = client.post(
+            reverse("evaluation:set_upload"), {"name": "colours", "archive": archive, **fields}
+        )
+    assert answer.status_code == 302, answer.content[:500]
+    evaluation_set = EvaluationSet.objects.latest("id")
+    assert answer["Location"] == reverse("evaluation:set", args=[evaluation_set.pk])
+    return evaluation_set
+
+
+def _evaluate(client, capture, evaluation_set, version) -> Evaluation:
+    with capture(execute=True):
+        answer = client.post(
+            reverse("evaluation:evaluate", args=[evaluation_set.pk]), {"model": version.pk}
+        )
+    evaluation = Evaluation.objects.latest("id")
+    assert answer["Location"] == reverse("evaluation:report", args=[evaluation.pk])
+    return evaluation
+
+
+def test_staff_upload_evaluate_click_through_and_compare(
+    staff_client, colours_live, django_capture_on_commit_callbacks
+):
+    capture = django_capture_on_commit_callbacks
+    good, worse = colours_live
+    page = staff_client.get(reverse("evaluation:sets")).content.decode()
+    assert 'name="label_set"' in page  # staff may name a shared label set
+    evaluation_set = _upload_set(staff_client, capture, label_set=good.label_set_id)
+    page = staff_client.get(reverse("evaluation:set", args=[evaluation_set.pk])).content.decode()
+    assert "9 added" in page and "green: <strong>3</strong>" in page
+    assert 'data-testid="evaluate-form"' in page
+
+    first = _evaluate(staff_client, capture, evaluation_set, good)
+    second = _evaluate(staff_client, capture, evaluation_set, worse)
+    report = staff_client.get(reverse("evaluation:report", args=[second.pk])).content.decode()
+    assert re.search(r'class="stat">67%', report)  # green taken for blue: 6 of 9 right
+    assert 'data-testid="confusion"' in report and 'data-testid="reliability"' in report
+    assert 'data-testid="thresholds"' in report
+    # Click-through: the cell "green answered as blue" shows those three photos.
+    cell = staff_client.get(
+        reverse("evaluation:report", args=[second.pk]), {"true": 1, "predicted": 2}
+    ).content.decode()
+    photos = re.findall(r'src="(/evaluation/photos/\d+/)"', cell)
+    assert len(photos) == 3 and "3 photos of “green” answered as “blue”" in cell
+    answer = staff_client.get(photos[0])
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/jpeg"
+    # A nonsense cell is ignored, not an error.
+    assert (
+        staff_client.get(
+            reverse("evaluation:report", args=[second.pk]), {"true": "x", "predicted": 99}
+        ).status_code
+        == 200
+    )
+
+    compare = staff_client.get(
+        reverse("evaluation:compare"), {"before": first.pk, "after": second.pk}
+    ).content.decode()
+    assert "3 photos answered differently" in compare
+    assert "0 now right, 3 now wrong" in compare
+    assert "green" in compare and "worse" in compare
+    assert staff_client.get(reverse("evaluation:compare"), {"before": first.pk}).status_code == 404
+
+
+def test_others_see_nothing_of_a_staff_set(
+    client, staff_client, colours_live, django_capture_on_commit_callbacks
+):
+    good, _worse = colours_live
+    evaluation_set = _upload_set(
+        staff_client, django_capture_on_commit_callbacks, label_set=good.label_set_id
+    )
+    evaluation = _evaluate(staff_client, django_capture_on_commit_callbacks, evaluation_set, good)
+    photo = evaluation_set.photos.first()
+    client.force_login(UserFactory())
+    for url in (
+        reverse("evaluation:set", args=[evaluation_set.pk]),
+        reverse("evaluation:report", args=[evaluation.pk]),
+        reverse("evaluation:photo", args=[photo.pk]),
+    ):
+        assert client.get(url).status_code == 404, url
+    page = client.get(reverse("evaluation:sets")).content.decode()
+    assert "colours" not in page and "Train a classifier first" in page
+
+
+def test_an_owner_measures_their_classifier_from_the_pages(
+    client, trained, user, django_capture_on_commit_callbacks
+):
+    from tests.training.examples import TEXTURES, crops
+
+    classifier, run = trained
+    client.force_login(user)
+    members = {
+        f"{name}/{n}.jpg": data
+        for i, (name, source) in enumerate(TEXTURES.items())
+        for n, data in enumerate(crops(source, 3, seed=50 + i))
+    }
+    archive = zip_of(members)
+    archive.name = "held-out.zip"
+    with django_capture_on_commit_callbacks(execute=True):
+        answer = client.post(
+            reverse("evaluation:set_upload"),
+            {"name": "held out", "classifier": classifier.pk, "archive": archive},
+        )
+    evaluation_set = EvaluationSet.objects.get(owner=user)
+    assert answer["Location"] == reverse("evaluation:set", args=[evaluation_set.pk])
+    page = client.get(answer["Location"]).content.decode()
+    assert "9 added" in page and "hierba: <strong>3</strong>" in page
+    evaluation = _evaluate(
+        client, django_capture_on_commit_callbacks, evaluation_set, run.model_version
+    )
+    report = client.get(reverse("evaluation:report", args=[evaluation.pk])).content.decode()
+    assert 'data-testid="per-class"' in report and "hierba" in report
+
+
+def test_a_set_without_classes_or_zip_is_refused_with_a_message(client, user):
+    client.force_login(user)
+    answer = client.post(reverse("evaluation:set_upload"), {"name": "x"}, follow=True)
+    assert "Give the set a name, its classes and a zip." in answer.content.decode()
+    assert not EvaluationSet.objects.exists()
+
+
+def test_feedback_from_a_result_page_and_an_unsafe_next(client, user, colours_live):
+    prediction = classify_colour(user, "green")
+    client.force_login(user)
+    answer = client.post(
+        reverse("evaluation:feedback", args=[prediction.pk]),
+        {"correct": "blue", "consent": "on", "next": "https://elsewhere.example/"},
+    )
+    assert answer["Location"] == reverse("classification:prediction_detail", args=[prediction.pk])
+    feedback = Feedback.objects.get(prediction=prediction)
+    assert feedback.correct_key == "blue" and feedback.consent
+    # Someone else's classification: 404, nothing recorded.
+    other = classify_colour(UserFactory(), "red")
+    assert (
+        client.post(
+            reverse("evaluation:feedback", args=[other.pk]), {"correct": "blue"}
+        ).status_code
+        == 404
+    )
+    assert not Feedback.objects.filter(prediction=other).exists()
+    assert Prediction.objects.count() == 2
