@@ -223,3 +223,29 @@ def test_every_page_fits_and_passes_axe(
         problems += _walk(context, live_server, _pages(role, site), shots, tag)
         context.close()
     assert not problems, f"{len(problems)} problems:\n" + "\n".join(problems)
+
+
+BROKEN = """<!DOCTYPE html><html><body style="margin:0">
+<main>
+  <div style="overflow:hidden;width:200px"><table id="clipped"><tr>
+    <td>first</td><td style="white-space:nowrap">a column far too wide to be seen at all</td>
+  </tr></table></div>
+  <table id="hidden-column"><thead><tr><th>Name</th><th style="display:none">Size</th></tr></thead>
+    <tbody><tr><td>a</td><td style="display:none">12 MB</td></tr></tbody></table>
+  <img src="data:image/gif;base64,R0lGODlhAQABAAAAACw=" width="20" height="20" alt="">
+  <div style="width:500px">wide</div>
+</main></body></html>"""
+
+
+def test_the_walker_sees_what_it_must(browser):
+    """Its checks on a page made to fail each of them (no server needed)."""
+    page = browser.new_page(viewport=PHONE)
+    page.set_content(BROKEN)
+    problems = "\n".join(layout_problems(page))
+    assert "scrolls sideways: 500 px wide in 360 px" in problems
+    assert "table 1 #clipped: “a column far too wide" in problems
+    assert "table 2 #hidden-column: the column of “Size”" in problems
+    assert "is 20×20 px" in problems
+    page.set_content('<main><img src="x.png" alt=""><button></button></main>')
+    assert any("button-name" in p for p in accessibility_problems(page))
+    page.close()
