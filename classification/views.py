@@ -61,6 +61,7 @@ def classify(request: HttpRequest) -> HttpResponse:
                     uploads=_uploads(request),
                     version=version,
                     store=form.cleaned_data["store"],
+                    alias=services.alias_of(form.cleaned_data["model"]),
                 ).in_upload_order()
             else:
                 status = 400

@@ -64,7 +64,11 @@ class ClassificationListApi(generics.ListAPIView):
             request, options=s.ClassifyOptionsSerializer, json=s.ClassifyJsonSerializer
         )
         outcome = services.classify_uploads_each(
-            user=request.user, uploads=uploads, version=version, store=options["store"]
+            user=request.user,
+            uploads=uploads,
+            version=version,
+            store=options["store"],
+            alias=services.alias_of(options["model"]),
         )
         body = _answer(outcome, s.ClassifiedSerializer, self.get_serializer_context(), options)
         return Response(

@@ -35,6 +35,13 @@ STORED_RESULTS = 10  # classes kept per prediction (top_k asks for up to this ma
 # ------------------------------------------------------------------------------
 
 
+def alias_of(model: str | int | None) -> str:
+    """The alias a classification was asked through ("" for a version id):
+    recorded on it, so a replay can run an alias's recent answers again."""
+    model = str(model).strip() if model not in (None, "") else "default"
+    return "" if model.isdigit() else model[:50]
+
+
 def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersion:
     """``model`` is an alias name (default: ``default``) or a version id."""
     model = str(model).strip() if model not in (None, "") else "default"
@@ -189,7 +196,9 @@ def _results(probabilities, version: ModelVersion) -> list[dict]:
     ]
 
 
-def _prediction(*, user: User, item: _Prepared, row, version: ModelVersion, image, batch_item):
+def _prediction(
+    *, user: User, item: _Prepared, row, version: ModelVersion, image, batch_item, alias: str = ""
+):
     results = _results(row, version)
     threshold = version.confidence_threshold
     prediction = Prediction(
@@ -203,6 +212,7 @@ def _prediction(*, user: User, item: _Prepared, row, version: ModelVersion, imag
         top_probability=results[0]["probability"],
         none_of_these=threshold is not None and results[0]["probability"] < threshold,
         batch_item=batch_item,
+        alias=alias,
     )
     prediction.upload_index = item.index
     return prediction
@@ -220,6 +230,7 @@ def _predict(
     store: bool,
     save: bool = True,
     batch_item: "BatchItem | None" = None,
+    alias: str = "",
 ) -> list[Prediction]:
     """Runs the model once over the prepared images; with ``save``, writes the
     predictions (and the images, with ``store``) in one transaction."""
@@ -246,6 +257,7 @@ def _predict(
                     version=version,
                     image=image,
                     batch_item=batch_item,
+                    alias=alias,
                 )
                 prediction.save()
                 predictions.append(prediction)
@@ -278,17 +290,23 @@ def classify_uploads(
 
 @storage_errors()
 def classify_uploads_each(
-    *, user: User, uploads: list[Upload], version: ModelVersion, store: bool = True
+    *,
+    user: User,
+    uploads: list[Upload],
+    version: ModelVersion,
+    store: bool = True,
+    alias: str = "",
 ) -> ClassifyOutcome:
     """Every file answered on its own: the good ones are classified and stored
     (in one transaction), the bad ones come back with their reason. The
     request's limits (number of files, 413 sizes and pixel budget) still fail
     the whole call; so does a request in which no file could be classified
-    (its error lists every file's reason in ``extra["errors"]``)."""
+    (its error lists every file's reason in ``extra["errors"]``). ``alias``:
+    the alias it was asked through (``alias_of``), recorded on each answer."""
     prepared, errors = _prepare_each(uploads, version=version, store=store, each=True)
     if not prepared:
         raise _nothing_classified(errors)
-    predictions = _predict(user=user, prepared=prepared, version=version, store=store)
+    predictions = _predict(user=user, prepared=prepared, version=version, store=store, alias=alias)
     return ClassifyOutcome(predictions=predictions, errors=errors)
 
 

@@ -33,11 +33,11 @@ def classify_colour(user, colour: str, *, store: bool = True) -> Prediction:
     """A photo of ``colour`` classified through ``default``, kept when ``store``."""
     version = classification.model_version_resolve(user=user, model="default")
     photo = encode(Image.new("RGB", (40, 30), COLOURS[colour]), "PNG")
-    (prediction,) = classification.classify_uploads(
+    outcome = classification.classify_uploads_each(
         user=user,
         uploads=[classification.Upload(f"{colour}.png", photo)],
         version=version,
         store=store,
+        alias=classification.alias_of("default"),
     )
-    Prediction.objects.filter(pk=prediction.pk).update(alias="default")
-    return prediction
+    return outcome.predictions[0]

@@ -4,11 +4,15 @@ anybody else's; replays and the feedback inbox are for staff."""
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from PIL import Image
 
+from classification.models import Prediction
 from models_registry import services as registry
 from models_registry.models import ModelAlias
 from tests.accounts.factories import UserFactory
-from tests.evaluation.helpers import classify_colour, colour_photos, zip_of
+from tests.classification.images import encode
+from tests.evaluation.helpers import COLOURS, classify_colour, colour_photos, zip_of
 
 pytestmark = pytest.mark.django_db
 
@@ -149,3 +153,25 @@ def test_feedback_through_the_api(api_client, colours_live):
     assert rows == [
         {"version": worse.pk, "predicted_key": "blue", "correct_key": "green", "count": 1}
     ]
+
+
+def test_a_classification_remembers_the_alias_it_was_asked_through(
+    api_client, client, user, colours_live
+):
+    good, _worse = colours_live
+    photo = encode(Image.new("RGB", (40, 30), COLOURS["red"]), "PNG")
+    api_client.force_authenticate(user)
+    for model, alias in (("default", "default"), (str(good.pk), "")):
+        answer = api_client.post(
+            "/api/v1/classifications/",
+            {"file": SimpleUploadedFile("red.png", photo), "model": model},
+            format="multipart",
+        )
+        assert answer.status_code == 201, answer.json()
+        assert Prediction.objects.get(pk=answer.json()["results"][0]["id"]).alias == alias
+    client.force_login(user)
+    client.post(
+        reverse("classification:classify"),
+        {"file": SimpleUploadedFile("red.png", photo), "model": "default", "store": "on"},
+    )
+    assert Prediction.objects.latest("id").alias == "default"
