@@ -10,6 +10,7 @@ import uuid
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from core.models import LeasedJob, TimeStampedModel, UploadedArchive
 from models_registry.models import LabelSet, ModelVersion
@@ -125,7 +126,7 @@ class BatchJob(LeasedJob, UploadedArchive):
     )
     total = models.PositiveIntegerField(_("images"), default=0)
     done = models.PositiveIntegerField(_("classified"), default=0)
-    failed = models.PositiveIntegerField(_("failed"), default=0)
+    failed = models.PositiveIntegerField(pgettext_lazy("count of photos", "failed"), default=0)
     top_k = models.PositiveSmallIntegerField(_("classes per image"), default=5)
     store_images = models.BooleanField(_("keep images"), default=True)
     # The language of the request that started the job: per-item errors are
@@ -159,7 +160,7 @@ class BatchJob(LeasedJob, UploadedArchive):
         with translation.override(self.language):
             reason = gettext("The job ended before this file was classified.")
         left = self.items.filter(status=BatchItem.Status.PENDING).update(
-            status=BatchItem.Status.FAILED, error=reason
+            status=BatchItem.Status.FAILED, error=reason, error_code="job_ended", error_params={}
         )
         if left:
             BatchJob.objects.filter(pk=self.pk).update(failed=F("failed") + left)
@@ -168,9 +169,10 @@ class BatchJob(LeasedJob, UploadedArchive):
 
 class BatchItem(models.Model):
     class Status(models.TextChoices):
-        PENDING = "pending", _("waiting")
-        DONE = "done", _("classified")
-        FAILED = "failed", _("failed")
+        # One file's status (Spanish agrees with "archivo", not with a count).
+        PENDING = "pending", pgettext_lazy("batch item status", "waiting")
+        DONE = "done", pgettext_lazy("batch item status", "classified")
+        FAILED = "failed", pgettext_lazy("batch item status", "failed")
 
     job = models.ForeignKey(
         BatchJob, on_delete=models.CASCADE, related_name="items", verbose_name=_("job")
@@ -182,6 +184,10 @@ class BatchItem(models.Model):
     status = models.CharField(
         _("status"), max_length=20, choices=Status.choices, default=Status.PENDING, db_index=True
     )
+    # Why it failed: a code (and its numbers) shown in the reader's language
+    # (classification.batch_errors); ``error`` keeps the text as written then.
+    error_code = models.CharField(_("error code"), max_length=50, blank=True)
+    error_params = models.JSONField(_("error details"), default=dict, blank=True)
     error = models.CharField(_("error"), max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     # Several workers share a big batch: each takes one item at a time, for
@@ -199,3 +205,10 @@ class BatchItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.job_id}/{self.index} {self.original_name}"
+
+    @property
+    def error_message(self) -> str:
+        """Why it failed, in the active language."""
+        from classification.batch_errors import item_error_message
+
+        return item_error_message(code=self.error_code, params=self.error_params, text=self.error)

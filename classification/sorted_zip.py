@@ -220,7 +220,7 @@ def _kept_photo(prediction: Prediction | None):
 
 def _manifest_row(item: BatchItem, prediction: Prediction | None, path: str, layout) -> list:
     if prediction is None:
-        return [path, item.original_name, item.status, "", "", "", item.error]
+        return [path, item.original_name, item.status, "", "", "", item.error_message]
     return [
         path,
         item.original_name,
@@ -228,5 +228,5 @@ def _manifest_row(item: BatchItem, prediction: Prediction | None, path: str, lay
         prediction.top_key,
         layout.class_name(prediction),
         f"{prediction.top_probability:.4f}",
-        item.error,
+        item.error_message,
     ]

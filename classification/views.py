@@ -354,7 +354,8 @@ def batch_export(request: HttpRequest, job_id: int, fmt: str) -> HttpResponse:
                 "model": str(job.model_version),
                 "label_set": str(job.model_version.label_set),
                 "status": item.status,
-                "error": item.error,
+                "error_code": item.error_code,
+                "error": item.error_message,
                 "classes": selectors.prediction_classes(
                     prediction=prediction, language=language, top_k=job.top_k
                 )

@@ -106,6 +106,7 @@ def open_image(
                 _("The image is too large (%(width)d × %(height)d pixels).")
                 % {"width": width, "height": height},
                 code="image_too_large",
+                extra={"width": width, "height": height},
             )
         if draft_size and image.format in {"JPEG", "MPO"}:
             # Let libjpeg decode at 1/2, 1/4 or 1/8 scale when that still

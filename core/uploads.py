@@ -232,5 +232,5 @@ def open_upload(
             % {"name": clean_name(upload.name) or _("Image"), "reason": error.message},
             code=error.code,
             status=error.status,
-            extra={"file": clean_name(upload.name), "reason": str(error.message)},
+            extra={**error.extra, "file": clean_name(upload.name), "reason": str(error.message)},
         ) from error

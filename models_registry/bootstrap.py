@@ -3,6 +3,7 @@
 import json
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 from django.core.files import File
 from django.utils.translation import gettext as _
@@ -80,9 +81,17 @@ def pretrained_model_ensure(*, variant_key: str = "lite0", activate: bool = True
     return version
 
 
-def grouping_file_read(path: Path) -> tuple[str, str, list[services.GroupData]]:
-    """A grouping file: ``{"name", "description", "groups": [{"key", "name",
-    "translations": {"es": ...}, "members": [class keys], "catch_all": bool}]}``."""
+class GroupingFile(NamedTuple):
+    name: str
+    description: str
+    groups: list[services.GroupData]
+    translations: dict[str, str]  # the grouping's own name: {"es": ...}
+
+
+def grouping_file_read(path: Path) -> GroupingFile:
+    """A grouping file: ``{"name", "translations": {"es": ...}, "description",
+    "groups": [{"key", "name", "translations": {"es": ...}, "members": [class
+    keys], "catch_all": bool}]}``."""
     data = json.loads(path.read_text(encoding="utf-8"))
     groups = [
         services.GroupData(
@@ -94,7 +103,9 @@ def grouping_file_read(path: Path) -> tuple[str, str, list[services.GroupData]]:
         )
         for g in data["groups"]
     ]
-    return data["name"], data.get("description", ""), groups
+    return GroupingFile(
+        data["name"], data.get("description", ""), groups, data.get("translations", {})
+    )
 
 
 def groupings_ensure(*, base_version: ModelVersion) -> list[ModelVersion]:
@@ -102,7 +113,7 @@ def groupings_ensure(*, base_version: ModelVersion) -> list[ModelVersion]:
     grouping of that name already exists (an admin's newer version is kept)."""
     made = []
     for path in sorted(GROUPINGS_DIR.glob("*.json")):
-        name, description, groups = grouping_file_read(path)
+        name, description, groups, translations = grouping_file_read(path)
         existing = (
             ModelVersion.objects.filter(
                 name=name, source=ModelVersion.Source.GROUPING, owner__isnull=True
@@ -112,7 +123,11 @@ def groupings_ensure(*, base_version: ModelVersion) -> list[ModelVersion]:
         )
         if existing is None:
             existing = services.grouping_create(
-                name=name, base_version=base_version, groups=groups, description=description
+                name=name,
+                base_version=base_version,
+                groups=groups,
+                description=description,
+                translations=translations,
             )
         made.append(existing)
     return made

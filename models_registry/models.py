@@ -10,7 +10,7 @@ import uuid
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.utils.translation import get_language, gettext_noop
+from django.utils.translation import get_language, gettext_noop, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from core.models import LeasedJob, TimeStampedModel
@@ -53,6 +53,8 @@ class LabelSet(TimeStampedModel):
     """An ordered list of classes. A new upload under the same name is a new version."""
 
     name = models.CharField(_("name"), max_length=100)
+    # {"es": "Mascotas", ...}; English lives in ``name`` (as for a Label).
+    translations = models.JSONField(_("translations"), default=dict, blank=True)
     version = models.PositiveIntegerField(_("version"), default=1)
     description = models.TextField(_("description"), blank=True)
     # A grouping: each label is a group of classes of this other label set, and
@@ -81,7 +83,16 @@ class LabelSet(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} v{self.version}"
+        return f"{self.name_in()} v{self.version}"
+
+    def name_in(self, language: str | None = None) -> str:
+        """The name in ``language`` (default: the active one), else English."""
+        return _translated(self.name, self.translations, language)
+
+
+def _translated(name: str, translations: dict, language: str | None) -> str:
+    language = (language or get_language() or "en").split("-")[0]
+    return translations.get(language) or name
 
 
 class Label(models.Model):
@@ -117,8 +128,7 @@ class Label(models.Model):
         return f"{self.index}: {self.name}"
 
     def name_in(self, language: str | None = None) -> str:
-        language = (language or get_language() or "en").split("-")[0]
-        return self.translations.get(language) or self.name
+        return _translated(self.name, self.translations, language)
 
 
 class ModelVersion(TimeStampedModel):
@@ -215,7 +225,13 @@ class ModelVersion(TimeStampedModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.name} v{self.version}"
+        return f"{self.name_in()} v{self.version}"
+
+    def name_in(self, language: str | None = None) -> str:
+        """A grouping is named after its label set, shown in ``language``."""
+        if self.source == self.Source.GROUPING:
+            return self.label_set.name_in(language)
+        return self.name
 
     @property
     def is_ready(self) -> bool:
@@ -249,6 +265,11 @@ class ModelAlias(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} → {self.version}"
+
+    @property
+    def display_name(self) -> str:
+        """The alias as people read it: the built-in "default" in their language."""
+        return pgettext("model alias", "default") if self.name == "default" else self.name
 
 
 class AliasChange(models.Model):

@@ -396,11 +396,13 @@ def grouping_create(
     base_version: ModelVersion,
     groups: list[GroupData],
     description: str = "",
+    translations: dict[str, str] | None = None,
     user: User | None = None,
 ) -> ModelVersion:
     """A grouped label set over ``base_version``'s classes, and the ready model
     version that classifies with it (it runs the base's network, so nothing is
-    converted or validated again). The same name again makes the next version."""
+    converted or validated again). The same name again makes the next version.
+    ``translations``: the grouping's own name in other languages ({"es": ...})."""
     if base_version.status != ModelVersion.Status.READY:
         raise _grouping_error(_("Choose a ready model to group."))
     if base_version.label_set.grouping_of_id is not None or base_version.owner_id is not None:
@@ -414,7 +416,8 @@ def grouping_create(
         user=user,
     )
     label_set.grouping_of = base_version.label_set
-    label_set.save(update_fields=["grouping_of", "updated_at"])
+    label_set.translations = {code: text.strip() for code, text in (translations or {}).items()}
+    label_set.save(update_fields=["grouping_of", "translations", "updated_at"])
     for label, group in zip(label_set.labels.order_by("index"), groups, strict=True):
         if group.catch_all:
             label.catch_all = True

@@ -263,12 +263,28 @@ class BatchJobSerializer(serializers.ModelSerializer):
 
 
 class BatchItemSerializer(serializers.ModelSerializer):
+    error_code = serializers.CharField(
+        read_only=True, help_text=_("Why the file failed, for programs (empty: it did not).")
+    )
+    error = serializers.CharField(
+        source="error_message",
+        read_only=True,
+        help_text=_("Why the file failed, in the request's language."),
+    )
     classes = serializers.SerializerMethodField()
     prediction_url = serializers.SerializerMethodField()
 
     class Meta:
         model = BatchItem
-        fields = ["index", "original_name", "status", "error", "classes", "prediction_url"]
+        fields = [
+            "index",
+            "original_name",
+            "status",
+            "error_code",
+            "error",
+            "classes",
+            "prediction_url",
+        ]
 
     def _prediction(self, obj: BatchItem):
         return getattr(obj, "prediction", None)

@@ -22,6 +22,7 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from accounts.models import User
+from classification.batch_errors import ItemError
 from classification.models import BatchItem, BatchJob
 from classification.services.classify import _AlreadyDone, classify_uploads
 from core.exceptions import ApplicationError
@@ -186,13 +187,16 @@ def _classify_item(*, job: BatchJob, item: BatchItem, archive) -> None:
     except _AlreadyDone:
         return  # another worker finished it meanwhile: theirs stays
     except ApplicationError as error:
-        _fail_item(job=job, item=item, reason=error.message)
+        _fail_item(job=job, item=item, reason=ItemError.of(error))
 
 
-def _fail_item(*, job: BatchJob, item: BatchItem, reason: str) -> None:
+def _fail_item(*, job: BatchJob, item: BatchItem, reason: ItemError) -> None:
     with transaction.atomic():
         updated = BatchItem.objects.filter(pk=item.pk, status=BatchItem.Status.PENDING).update(
-            status=BatchItem.Status.FAILED, error=str(reason)[:500]
+            status=BatchItem.Status.FAILED,
+            error_code=reason.code,
+            error_params=reason.params,
+            error=reason.text[:500],
         )
         if updated:
             BatchJob.objects.filter(pk=job.pk).update(failed=F("failed") + 1)
@@ -227,9 +231,10 @@ def batch_job_run(*, job_id: int, worker: str | None = None) -> BatchJob | None:
                 return job
             with translation.override(job.language):
                 if item.attempts + 1 > settings.BATCH_ITEM_MAX_ATTEMPTS:
-                    _fail_item(
-                        job=job, item=item, reason=_("This file stopped the worker repeatedly.")
+                    reason = ItemError(
+                        "worker_stopped", text=_("This file stopped the worker repeatedly.")
                     )
+                    _fail_item(job=job, item=item, reason=reason)
                 else:
                     _classify_item(job=job, item=item, archive=archive)
             BatchItem.objects.filter(pk=item.pk).update(claimed_until=None)

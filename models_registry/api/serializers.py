@@ -8,12 +8,15 @@ from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, Mod
 
 class LabelSetSerializer(serializers.ModelSerializer):
     label_count = serializers.SerializerMethodField()
+    localized_name = serializers.SerializerMethodField()
 
     class Meta:
         model = LabelSet
         fields = [
             "id",
             "name",
+            "localized_name",
+            "translations",
             "version",
             "description",
             "label_count",
@@ -28,6 +31,9 @@ class LabelSetSerializer(serializers.ModelSerializer):
 
     def get_label_count(self, obj: LabelSet) -> int:
         return obj.labels.count()
+
+    def get_localized_name(self, obj: LabelSet) -> str:
+        return obj.name_in(get_language())
 
 
 class LabelSerializer(serializers.ModelSerializer):
@@ -56,12 +62,14 @@ class LabelSetUploadSerializer(serializers.Serializer):
 class ModelVersionSerializer(serializers.ModelSerializer):
     label_set = LabelSetSerializer(read_only=True)
     aliases = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
+    localized_name = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelVersion
         fields = [
             "id",
             "name",
+            "localized_name",
             "version",
             "status",
             "error",
@@ -77,6 +85,9 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "created_at",
             "validated_at",
         ]
+
+    def get_localized_name(self, obj: ModelVersion) -> str:
+        return obj.name_in(get_language())
 
 
 class ModelVersionUploadSerializer(serializers.Serializer):

@@ -203,7 +203,8 @@
     node.querySelector(".none-of-these").hidden = !result.none_of_these;
     showClasses(node.querySelector(".classes"), result.classes);
     node.querySelector(".result-model small").textContent =
-      strings.answered + " " + result.model.name + " v" + result.model.version;
+      strings.answered + " " + (result.model.localized_name || result.model.name) +
+      " v" + result.model.version;
     return node;
   }
 
