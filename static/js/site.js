@@ -46,7 +46,7 @@
     input.addEventListener("change", function () {
       var files = Array.prototype.map.call(input.files, function (file) { return file.name; });
       names.textContent = files.length === 0 ? empty :
-        files.length === 1 ? files[0] : (names.dataset.many || "%(count)s").replace("%(count)s", files.length);
+        files.length === 1 ? files[0] : (names.dataset.many || "{count}").replace("{count}", files.length);
       input.closest(".file-picker").classList.toggle("chosen", files.length > 0);
     });
   });

@@ -12,7 +12,7 @@
   var maxFiles = parseInt(cards.dataset.maxFiles, 10) || 50;
   var csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   var text = function (name, count) {
-    return (strings.dataset[name] || "").replace("%(count)s", count);
+    return (strings.dataset[name] || "").replace("{count}", count);
   };
   document.querySelectorAll(".js-only").forEach(function (el) { el.hidden = false; });
 
