@@ -19,11 +19,19 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 PHONE = {"width": 360, "height": 740}
 DESKTOP = {"width": 1280, "height": 800}
 TEXTS = {
-    "en": {"removed": "The example was removed.", "added": "Added.", "camera": "Use the camera"},
+    "en": {
+        "removed": "The example was removed.",
+        "added": "Added.",
+        "camera": "Use the camera",
+        "chosen": "3 photos",
+        "recording": "Recording: ",
+    },
     "es": {
         "removed": "Se ha quitado el ejemplo.",
         "added": "Añadidas.",
         "camera": "Usar la cámara",
+        "chosen": "3 fotos",
+        "recording": "Grabando: ",
     },
 }
 
@@ -36,7 +44,8 @@ DROP = """async ([selector, files]) => {
   }
   const card = document.querySelector(selector);
   for (const type of ['dragenter', 'dragover', 'drop']) {
-    card.dispatchEvent(new DragEvent(type, {bubbles: true, cancelable: true, dataTransfer: transfer}));
+    const init = {bubbles: true, cancelable: true, dataTransfer: transfer};
+    card.dispatchEvent(new DragEvent(type, init));
   }
 }"""
 
@@ -121,7 +130,7 @@ def test_see_remove_drop_pick_and_record_examples(
     ]
     picker.set_input_files(files)
     names = page.locator(f"#class-{gravel.pk} .file-picker-names")
-    assert "3" in names.inner_text()
+    assert names.inner_text() == text["chosen"]
     page.locator(f"#class-{gravel.pk} .class-upload button[type=submit]").click()
     page.wait_for_load_state()
     assert _count(gravel) == 3
@@ -142,6 +151,7 @@ def test_see_remove_drop_pick_and_record_examples(
         "() => /[3-9]|\\d\\d/.test(document.getElementById('recorder-count').textContent)"
     )
     assert button.get_attribute("aria-pressed") == "true"
+    assert page.locator("#recorder-count").inner_text().startswith(text["recording"])
     page.mouse.up()
     gravel_card.locator(".class-status", has_text=text["added"]).wait_for()
     recorded = _count(gravel) - 3
