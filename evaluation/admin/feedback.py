@@ -28,7 +28,7 @@ class FeedbackSetForm(forms.Form):
 class FeedbackAdmin(admin.ModelAdmin):
     list_display = ["thumbnail", "version", "answered", "right_class", "created_at", "status"]
     list_filter = ["status", "version"]
-    list_select_related = ["version__label_set"]
+    list_select_related = ["version__label_set", "prediction"]
     actions = ["make_evaluation_set", "dismiss"]
     change_list_template = "admin/evaluation/feedback/change_list.html"
     fields = ["thumbnail", "version", "answered", "right_class", "status", "created_at"]
@@ -64,8 +64,9 @@ class FeedbackAdmin(admin.ModelAdmin):
     @admin.display(description=_("photo"))
     def thumbnail(self, obj: Feedback) -> str:
         return format_html(
-            '<img src="{}" alt="" width="96" height="96">',
+            '<img src="{}" alt="{}" width="96" height="96">',
             reverse("admin:evaluation_feedback_photo", args=[obj.pk]),
+            obj.prediction.original_name or gettext("photo"),
         )
 
     def get_urls(self):

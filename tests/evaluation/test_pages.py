@@ -166,3 +166,57 @@ def test_feedback_from_a_result_page_and_an_unsafe_next(client, user, colours_li
     )
     assert not Feedback.objects.filter(prediction=other).exists()
     assert Prediction.objects.count() == 2
+
+
+def test_a_result_page_offers_the_right_classes_and_remembers_the_answer(
+    client, user, colours_live
+):
+    prediction = classify_colour(user, "green")
+    client.force_login(user)
+    detail = reverse("classification:prediction_detail", args=[prediction.pk])
+    page = client.get(detail).content.decode()
+    assert 'data-testid="feedback-form"' in page and 'name="consent"' in page
+    options = re.findall(r'<option value="(\w+)">', page)
+    assert options == ["blue", "red"]  # every class but the answer, by name
+    answer = client.post(
+        reverse("evaluation:feedback", args=[prediction.pk]),
+        {"correct": "blue", "next": detail},
+        follow=True,
+    )
+    assert "Tick the box to share this photo" in answer.content.decode()
+    answer = client.post(
+        reverse("evaluation:feedback", args=[prediction.pk]),
+        {"correct": "blue", "consent": "on", "next": detail + "#feedback"},
+        follow=True,
+    )
+    page = answer.content.decode()
+    assert "Thank you: your correction was recorded." in page
+    assert "You said the right class is “blue”" in page and "feedback-form" not in page
+    # A result whose photo was not kept says how to send a correction instead.
+    unkept = classify_colour(user, "red", store=False)
+    page = client.get(
+        reverse("classification:prediction_detail", args=[unkept.pk])
+    ).content.decode()
+    assert "Corrections need the photo" in page and "feedback-form" not in page
+
+
+def test_on_your_own_classifier_a_correction_needs_no_consent(client, trained, user):
+    from classification import services as classification
+    from tests.training.examples import TEXTURES, crops
+
+    classifier, run = trained
+    version = classification.model_version_resolve(user=user, model=run.model_version_id)
+    (prediction,) = classification.classify_uploads(
+        user=user,
+        uploads=[classification.Upload("x.jpg", crops(TEXTURES["grava"], 1, seed=9)[0])],
+        version=version,
+    )
+    client.force_login(user)
+    detail = reverse("classification:prediction_detail", args=[prediction.pk])
+    page = client.get(detail).content.decode()
+    assert 'name="consent"' not in page and "becomes an example of that class" in page
+    answered = prediction.label_set.labels.get(key=prediction.top_key).name
+    wrong = next(name for name in TEXTURES if name != answered)
+    examples = classifier.classes.get(name=wrong).examples.count()
+    client.post(reverse("evaluation:feedback", args=[prediction.pk]), {"correct": wrong})
+    assert classifier.classes.get(name=wrong).examples.count() == examples + 1

@@ -205,6 +205,11 @@
     node.querySelector(".result-model small").textContent =
       strings.answered + " " + (result.model.localized_name || result.model.name) +
       " v" + result.model.version;
+    if (result.id && result.image_url) {  // kept: it can be corrected on its page
+      var link = node.querySelector(".result-feedback");
+      link.href = strings.detail.replace("999999999", String(result.id)) + "#feedback";
+      link.parentNode.hidden = false;
+    }
     return node;
   }
 
