@@ -77,7 +77,7 @@ def test_upload_stores_file_under_a_random_name_with_checksum(tiny_keras, user):
             "model.keras",
             "archive_bomb",
         ),
-        (b"PK\x03\x04", "model.h5", "not_keras"),
+        (b"PK\x03\x04", "model.h5", "not_a_model"),
     ],
     ids=[
         "not-zip",
