@@ -1,9 +1,17 @@
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
 
 
 class ProfileForm(forms.Form):
     name = forms.CharField(label=_("Name"), max_length=150, required=False)
+    share_for_model_tests = forms.BooleanField(
+        label=capfirst(User._meta.get_field("share_for_model_tests").verbose_name),
+        help_text=User._meta.get_field("share_for_model_tests").help_text,
+        required=False,
+    )
 
     def __init__(self, *args, **kwargs):
         # The profile page holds two forms with a "name" field: own ids, so

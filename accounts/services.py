@@ -12,10 +12,16 @@ from core.exceptions import ApplicationError
 logger = logging.getLogger(__name__)
 
 
-def user_update_profile(*, user: User, name: str) -> User:
+def user_update_profile(
+    *, user: User, name: str, share_for_model_tests: bool | None = None
+) -> User:
     user.name = name.strip()
+    fields = ["name"]
+    if share_for_model_tests is not None:
+        user.share_for_model_tests = share_for_model_tests
+        fields.append("share_for_model_tests")
     user.full_clean(exclude=["password"])
-    user.save(update_fields=["name"])
+    user.save(update_fields=fields)
     return user
 
 

@@ -24,7 +24,13 @@ NEW_KEY_MAX_AGE = 300
 
 def _profile_page(request: HttpRequest, *, profile_form=None, token_form=None, status=200):
     context = {
-        "profile_form": profile_form or ProfileForm(initial={"name": request.user.name}),
+        "profile_form": profile_form
+        or ProfileForm(
+            initial={
+                "name": request.user.name,
+                "share_for_model_tests": request.user.share_for_model_tests,
+            }
+        ),
         "token_form": token_form or ApiTokenCreateForm(),
         "tokens": selectors.api_token_list_for_user(user=request.user),
     }
@@ -37,7 +43,11 @@ def profile(request: HttpRequest) -> HttpResponse:
         form = ProfileForm(request.POST)
         if not form.is_valid():
             return _profile_page(request, profile_form=form, status=400)
-        services.user_update_profile(user=request.user, name=form.cleaned_data["name"])
+        services.user_update_profile(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            share_for_model_tests=form.cleaned_data["share_for_model_tests"],
+        )
         messages.success(request, _("Your profile was saved."))
         return redirect("accounts:profile")
     return _profile_page(request)

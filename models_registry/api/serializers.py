@@ -137,7 +137,15 @@ class AliasChangeSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = AliasChange
-        fields = ["action", "from_version", "to_version", "changed_by", "changed_at"]
+        fields = ["action", "from_version", "to_version", "changed_by", "changed_at", "based_on"]
+        extra_kwargs = {
+            "based_on": {
+                "help_text": _(
+                    "What an approved replay moved it on: replay, replayed, changed, and the "
+                    "candidate's latest evaluation and accuracy; empty for a plain move."
+                )
+            }
+        }
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_changed_by(self, obj: AliasChange) -> str | None:

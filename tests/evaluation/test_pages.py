@@ -220,3 +220,24 @@ def test_on_your_own_classifier_a_correction_needs_no_consent(client, trained, u
     examples = classifier.classes.get(name=wrong).examples.count()
     client.post(reverse("evaluation:feedback", args=[prediction.pk]), {"correct": wrong})
     assert classifier.classes.get(name=wrong).examples.count() == examples + 1
+
+
+def test_opting_out_in_the_profile_keeps_my_photos_out_of_replays(
+    client, user, colours_live, django_capture_on_commit_callbacks
+):
+    from evaluation.services import replay_start
+
+    good, worse = colours_live
+    client.force_login(user)
+    page = client.get(reverse("accounts:profile")).content.decode()
+    assert re.search(r'name="share_for_model_tests"[^>]*checked', page)  # on by default
+    client.post(reverse("accounts:profile"), {"name": "Ada"})  # the box left unticked
+    user.refresh_from_db()
+    assert user.share_for_model_tests is False
+    assert client.get(reverse("api:me")).json()["share_for_model_tests"] is False
+    classify_colour(user, "green")
+    classify_colour(UserFactory(), "green")  # someone who did not opt out
+    with django_capture_on_commit_callbacks(execute=True):
+        replay = replay_start(candidate=worse, user=UserFactory(is_staff=True))
+    replay.refresh_from_db()
+    assert (replay.report["replayed"], replay.report["changed"]) == (1, 1)
