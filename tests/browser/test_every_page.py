@@ -124,6 +124,7 @@ def _pages(role: str, site: Site) -> dict[str, str]:
             "admin-users": reverse("admin:accounts_user_changelist"),
             "admin-classifiers": reverse("admin:training_classifier_changelist"),
             "classify": reverse("classification:classify"),
+            "evaluation-sets": reverse("evaluation:sets"),
         }
     classifier = site.classifier
     return {
@@ -142,6 +143,7 @@ def _pages(role: str, site: Site) -> dict[str, str]:
         "training-run": reverse("training:run", args=[site.run]),
         "training-run-cell": reverse("training:run", args=[site.run]) + "?true=0&predicted=0",
         "classifier-delete": reverse("training:delete", args=[classifier]),
+        "evaluation-sets": reverse("evaluation:sets"),
         "profile": reverse("accounts:profile"),
         "emails": reverse("account_email"),
         "password-change": reverse("account_change_password"),
