@@ -227,7 +227,7 @@ def test_opting_out_in_the_profile_keeps_my_photos_out_of_replays(
 ):
     from evaluation.services import replay_start
 
-    good, worse = colours_live
+    _good, worse = colours_live
     client.force_login(user)
     page = client.get(reverse("accounts:profile")).content.decode()
     assert re.search(r'name="share_for_model_tests"[^>]*checked', page)  # on by default

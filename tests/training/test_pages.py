@@ -164,7 +164,9 @@ def test_every_form_on_the_classifier_page(trained, user, client):
 
     cls = classifier.classes.get(name="ladrillo")
     page = client.get(f"{base}/classes/{cls.pk}/examples/")
-    assert page.status_code == 200 and page.content.decode().count('src="/classifiers/examples/') == 8
+    assert (
+        page.status_code == 200 and page.content.decode().count('src="/classifiers/examples/') == 8
+    )
     example = Example.objects.filter(classifier_class=cls).first()
     assert client.get(f"/classifiers/examples/{example.pk}.jpg").status_code == 200
     response = client.post(f"{base}/examples/{example.pk}/delete/")
