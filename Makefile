@@ -14,7 +14,7 @@ PYTHON ?= $(shell for c in python3.13 python3.12 python3.14 python3 \
 	$$(ls -d $$HOME/.pyenv/versions/3.1[2-9]*/bin/python /usr/local/bin/python3.1[2-9] 2>/dev/null); do \
 	if "$$c" -c 'import sys; sys.exit(sys.version_info < (3, 12))' >/dev/null 2>&1; then echo "$$c"; break; fi; done)
 
-.PHONY: help install lock lock-check run prod-local test lint format checks licenses messages translations bench bench-http bench-training bench-batch bench-load fuzz docker-lint superuser clean
+.PHONY: help install lock lock-check run prod-local test lint format checks licenses messages translations bench bench-http bench-training bench-batch bench-evaluation bench-load fuzz docker-lint superuser clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -108,6 +108,9 @@ bench-training: install  ## Train a 10-class classifier on real digits; seconds 
 
 bench-batch: install  ## A 1000-image batch on 1 then 2 worker processes (PostgreSQL)
 	$(PY) -P bench/batch_scaling.py
+
+bench-evaluation: install  ## Import and evaluate 1000 labelled photos against the bare engine
+	$(PY) -P bench/evaluation.py
 
 bench-load: install  ## 60 s of mixed traffic on PostgreSQL with 1 then 2 web processes
 	$(PY) -P bench/load.py

@@ -11,43 +11,13 @@ the first item to the last. Every item must be classified exactly once.
 """
 
 import argparse
-import io
-import os
-import secrets
-import shutil
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-
-def photos(count: int) -> list[bytes]:
-    from importlib.resources import files
-
-    import numpy as np
-    from PIL import Image
-
-    sources = ["astronaut.png", "chelsea.png", "coffee.png", "rocket.jpg", "motorcycle_left.png"]
-    images = [
-        Image.open(io.BytesIO((files("skimage") / "data" / name).read_bytes())).convert("RGB")
-        for name in sources
-    ]
-    rng = np.random.default_rng(0)
-    out = []
-    for number in range(count):
-        image = images[number % len(images)]
-        width, height = image.size
-        side = int(min(width, height) * rng.uniform(0.6, 1.0))
-        x, y = rng.integers(0, width - side + 1), rng.integers(0, height - side + 1)
-        crop = image.crop((x, y, x + side, y + side)).resize((640, 480))
-        buffer = io.BytesIO()
-        crop.save(buffer, "JPEG", quality=88)
-        out.append(buffer.getvalue())
-    return out
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from bench.throwaway import ROOT, photos, throwaway_site
 
 
 def main() -> None:
@@ -57,46 +27,7 @@ def main() -> None:
     parser.add_argument("--workers", default="1,2", help="worker counts to compare")
     args = parser.parse_args()
 
-    workdir = Path(tempfile.mkdtemp(prefix="picsort-batch-bench-"))
-    drop = None
-    if args.db == "postgres":
-        import psycopg
-
-        name = f"picsort_bench_{secrets.token_hex(4)}"
-        admin = "postgres://postgres@127.0.0.1:5432/postgres"
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'CREATE DATABASE "{name}"')
-        url = f"postgres://postgres@127.0.0.1:5432/{name}"
-
-        def drop() -> None:
-            with psycopg.connect(admin, autocommit=True) as conn:
-                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    else:
-        url = f"sqlite:///{workdir / 'bench.sqlite3'}"
-    env = {
-        **os.environ,
-        "DJANGO_SETTINGS_MODULE": "config.settings.production",
-        "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
-        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
-        "DJANGO_EMAIL_URL": "consolemail://",
-        "DATABASE_URL": url,
-        "DJANGO_MEDIA_ROOT": str(workdir / "media"),
-        "DJANGO_INFERENCE_THREADS": "1",
-        "DJANGO_LOG_LEVEL": "WARNING",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-    }
-    os.environ.update(env)
-    try:
-        import django
-
-        django.setup()
-        from django.core.management import call_command
-
-        call_command("migrate", verbosity=0)
-        started = time.perf_counter()
-        call_command("bootstrap_models", stdout=io.StringIO())
-        print(f"setup: model ready in {time.perf_counter() - started:.1f} s")
-
+    with throwaway_site(args.db, threads=1) as env:
         from accounts.models import User
         from classification import services
         from classification.models import BatchJob, Prediction
@@ -160,13 +91,6 @@ def main() -> None:
             base = counts[0]
             for count in counts[1:]:
                 print(f"{count} workers vs {base}: {results[base] / results[count]:.2f}x faster")
-    finally:
-        from django.db import connections
-
-        connections.close_all()
-        if drop:
-            drop()
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 if __name__ == "__main__":
