@@ -203,6 +203,16 @@ class ModelVersion(TimeStampedModel):
         validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
     )
 
+    # A trained classifier's model also answers each photo's distance to its
+    # examples (cosine, to the nearest class centroid): beyond this the answer
+    # is "none of these" (fitted on the validation photos; the owner may tune it).
+    distance_threshold = models.FloatField(
+        _("distance threshold"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0.0), MaxValueValidator(2.0)],
+    )
+
     created_by = _created_by_field()
     validated_at = models.DateTimeField(_("validated at"), null=True, blank=True)
 

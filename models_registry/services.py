@@ -314,6 +314,7 @@ def model_version_create_ready(
     metrics: dict | None = None,
     notes: str = "",
     confidence_threshold: float | None = None,
+    distance_threshold: float | None = None,
 ) -> ModelVersion:
     """Registers a model made and checked on the site (a trained classifier):
     both files are stored and the version is ready at once."""
@@ -333,6 +334,7 @@ def model_version_create_ready(
         metrics=metrics or {},
         notes=notes,
         confidence_threshold=confidence_threshold,
+        distance_threshold=distance_threshold,
         validated_at=timezone.now(),
     )
     version.file.save("model.keras", ContentFile(keras), save=False)
