@@ -24,11 +24,14 @@ $(PY):
 	@echo "Creating $(VENV) with $(PYTHON)"
 	@$(PYTHON) -m venv $(VENV)
 
-$(STAMP): $(PY) $(wildcard requirements/*.txt)
+# The Python client (client/) is installed editable on top, without dependencies
+# (httpx is in the lock) and built with the locked setuptools.
+$(STAMP): $(PY) $(wildcard requirements/*.txt) client/pyproject.toml
 	$(PY) -m pip install $(PIP_FLAGS) --require-hashes -r requirements/local.txt
+	$(PY) -m pip install $(PIP_FLAGS) --no-deps --no-build-isolation -e ./client
 	@touch $(STAMP)
 
-install: $(STAMP)  ## Create .venv and install the locked dependencies (hashes checked)
+install: $(STAMP)  ## Create .venv, install the locked dependencies (hashes checked) and the client
 
 lock: install  ## requirements/*.in -> the .txt locks (pins and hashes); commit both
 	bash scripts/lock

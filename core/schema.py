@@ -46,3 +46,33 @@ def add_error_responses(result, generator, request, public):
             for code, description in errors.items():
                 responses.setdefault(code, {"description": description, "content": reference})
     return result
+
+
+# The one content type kept for a body that every content type shares.
+PREFERRED_TYPES = ("application/json", "multipart/form-data")
+
+
+def one_body_per_operation(result, generator, request, public):
+    """Keep request bodies friendly to client generators.
+
+    DRF documents a body once per parser (JSON, form, multipart) even when it is
+    the same; generators then offer three identical types and send the last
+    one. A body that is the same in every content type is documented once: as
+    JSON when the view takes JSON, else as multipart (uploads). An operation
+    that really takes different bodies (classify: files, or JSON with base64)
+    keeps them, marked optional: openapi-python-client 0.29 leaves ``Unset``
+    undefined for a required body offered in several types, and an empty
+    request is answered 400 in the error shape anyway.
+    """
+    for operations in result.get("paths", {}).values():
+        for method, operation in operations.items():
+            body = operation.get("requestBody") if method in ("post", "put", "patch") else None
+            if not body or len(body.get("content", {})) < 2:
+                continue
+            content = body["content"]
+            if len({repr(media["schema"]) for media in content.values()}) == 1:
+                keep = next((t for t in PREFERRED_TYPES if t in content), next(iter(content)))
+                body["content"] = {keep: content[keep]}
+            else:
+                body["required"] = False
+    return result

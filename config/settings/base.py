@@ -362,6 +362,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "core.schema.add_error_responses",
+        "core.schema.one_body_per_operation",
     ],
 }
 
