@@ -130,6 +130,34 @@ class GroupingAdmin(admin.ModelAdmin):
             format_html_join("", "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>", rows),
         )
 
+    def get_urls(self):
+        from django.urls import path
+
+        urls = [
+            path(
+                "wordnet/",
+                self.admin_site.admin_view(self.wordnet_view),
+                name="models_registry_grouping_wordnet",
+            )
+        ]
+        return urls + super().get_urls()
+
+    def _nothing_to_group(self, request):
+        self.message_user(request, gettext("There is no ready model to group yet."), messages.ERROR)
+        return HttpResponseRedirect(reverse("admin:models_registry_grouping_changelist"))
+
+    def wordnet_view(self, request):
+        """A grouping from WordNet's hierarchy (``admin/wordnet.py``)."""
+        from models_registry.admin.wordnet import wordnet_grouping_view
+
+        if not self.has_add_permission(request):
+            raise PermissionDenied
+        base_versions = _base_versions()
+        base = _chosen_base(request, base_versions, None)
+        if base is None:
+            return self._nothing_to_group(request)
+        return wordnet_grouping_view(self, request, base_versions, base)
+
     def add_view(self, request, form_url="", extra_context=None):
         """Build a grouping: a form for its name and one row per group, the
         classes of a base model to choose from (or a grouping's to start from)."""
@@ -141,10 +169,7 @@ class GroupingAdmin(admin.ModelAdmin):
         base_versions = _base_versions()
         base = _chosen_base(request, base_versions, source)
         if base is None:
-            self.message_user(
-                request, gettext("There is no ready model to group yet."), messages.ERROR
-            )
-            return HttpResponseRedirect(reverse("admin:models_registry_grouping_changelist"))
+            return self._nothing_to_group(request)
         class_choices = [
             (label.key, f"{label.name} ({label.key})")
             for label in selectors.label_list_for_set(label_set=base.label_set)
