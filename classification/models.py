@@ -85,6 +85,10 @@ class Prediction(TimeStampedModel):
     # The top probability was below the classifier's confidence threshold.
     none_of_these = models.BooleanField(_("none of these"), default=False)
     top_probability = models.FloatField(_("confidence"))
+    # When no class reached the confidence asked for: the smallest broader class
+    # that did ({"key", "name", "translations", "confidence", "threshold",
+    # "classes", "contributors": [{"index", "key", "probability"}]}); else null.
+    hedged = models.JSONField(_("hedged answer"), null=True, blank=True)
     # The alias the model was chosen by (e.g. "default"), when it was: replays
     # of a candidate model use these classifications.
     alias = models.CharField(_("alias"), max_length=50, blank=True, db_index=True)

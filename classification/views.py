@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from classification import selectors, services
 from classification.filters import PredictionFilter
 from classification.forms import ClassifierChoiceForm
+from classification.hedging import hedge_threshold, hedged_for_display
 from classification.models import BatchJob, Image
 from classification.sorted_zip import batch_sorted_zip_response
 from core.csv_export import csv_stream
@@ -62,6 +63,7 @@ def classify(request: HttpRequest) -> HttpResponse:
                     version=version,
                     store=form.cleaned_data["store"],
                     alias=services.alias_of(form.cleaned_data["model"]),
+                    hedge_at=hedge_threshold(version=version, min_confidence=None),
                 ).in_upload_order()
             else:
                 status = 400
@@ -95,7 +97,8 @@ def _answer_row(item) -> dict:
         return {"error": item.as_dict()}
     if isinstance(item, dict):
         return {"error": item}
-    return {"prediction": item, "classes": _classes(item)}
+    hedged = hedged_for_display(prediction=item, language=get_language() or "en")
+    return {"prediction": item, "classes": _classes(item), "hedged": hedged}
 
 
 HISTORY_PAGE_SIZE = 24  # a full grid with 2, 3, 4 or 6 cards a row

@@ -1,10 +1,12 @@
 import threading
 import time
+from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
 from django.db.models import Q, QuerySet
 
+from models_registry import hierarchy
 from models_registry.models import AliasChange, Label, LabelSet, ModelAlias, ModelVersion
 
 
@@ -131,3 +133,144 @@ def training_backbone() -> ModelVersion | None:
         .order_by("-created_at", "-id")
         .first()
     )
+
+
+@dataclass(frozen=True)
+class BroaderClasses:
+    """The broader classes above a label set's classes, smallest first: WordNet
+    synsets (for ImageNet's keys) and the groups of administrators' groupings.
+    ``matrix`` is (classes, broader) 0/1: probabilities times it give each
+    broader class's probability."""
+
+    keys: tuple[str, ...]
+    names: tuple[str, ...]
+    translations: tuple[dict, ...]
+    sources: tuple[str, ...]  # "wordnet", or "grouping:<label set id>"
+    sizes: np.ndarray
+    matrix: np.ndarray
+
+    def name_in(self, column: int, language: str) -> str:
+        return self.translations[column].get(language.split("-")[0]) or self.names[column]
+
+
+_broader: dict[tuple, BroaderClasses | None] = {}
+
+
+def broader_classes(*, label_set: LabelSet) -> BroaderClasses | None:
+    """None for a label set nothing broader is known for (a grouping, a user's
+    classifier). Kept per process; a new grouping changes the cache key."""
+    if label_set.grouping_of_id is not None or label_set.owner_id is not None:
+        return None
+    groupings = tuple(
+        LabelSet.objects.filter(grouping_of_id=label_set.pk, owner__isnull=True)
+        .order_by("name", "-version")
+        .values_list("pk", "name")
+    )
+    # The newest version of each grouping (ordered newest first per name).
+    latest = tuple(sorted({name: pk for pk, name in reversed(groupings)}.values()))
+    key = (label_set.pk, label_set.created_at.isoformat(), latest)
+    with _label_names_lock:
+        if key in _broader:
+            return _broader[key]
+    found = _broader_classes_build(label_set=label_set, grouping_ids=latest)
+    with _label_names_lock:
+        if len(_broader) > 64:
+            _broader.clear()
+        _broader[key] = found
+    return found
+
+
+def _broader_classes_build(*, label_set: LabelSet, grouping_ids: tuple) -> BroaderClasses | None:
+    keys = list(
+        Label.objects.filter(label_set_id=label_set.pk)
+        .order_by("index")
+        .values_list("key", flat=True)
+    )
+    index = {k: i for i, k in enumerate(keys)}
+    candidates: dict[frozenset, tuple] = {}  # members -> (key, name, translations, source, depth)
+    for grouping in LabelSet.objects.filter(pk__in=grouping_ids).order_by("pk"):
+        matrix = grouping_matrix(label_set=grouping)
+        for column, group in enumerate(
+            Label.objects.filter(label_set_id=grouping.pk).order_by("index")
+        ):
+            if group.catch_all:  # "everything else" is not a broader class
+                continue
+            members = frozenset(np.nonzero(matrix[:, column])[0].tolist())
+            candidates.setdefault(
+                members, (group.key, group.name, group.translations, f"grouping:{grouping.pk}", 99)
+            )
+    if hierarchy.covers(keys):
+        tree = hierarchy.wordnet()
+        deepest: dict[frozenset, tuple] = {}
+        for synset, below in tree.members(keys).items():
+            members = frozenset(index[k] for k in below)
+            node = tree.synsets[synset]
+            entry = (synset, node.name, node.translations, "wordnet", len(tree.path(synset)))
+            if members not in deepest or entry[4] > deepest[members][4]:
+                deepest[members] = entry
+        for members, entry in deepest.items():
+            candidates.setdefault(members, entry)
+    # One class alone is not broader; more than half of them says too little
+    # ("a whole", "an artifact").
+    chosen = [(m, e) for m, e in candidates.items() if 1 < len(m) <= len(keys) // 2]
+    if not chosen:
+        return None
+    chosen.sort(key=lambda item: (len(item[0]), -item[1][4], item[1][0]))
+    matrix = np.zeros((len(keys), len(chosen)), dtype=np.float32)
+    for column, (members, _entry) in enumerate(chosen):
+        matrix[list(members), column] = 1.0
+    return BroaderClasses(
+        keys=tuple(e[0] for _m, e in chosen),
+        names=tuple(e[1] for _m, e in chosen),
+        translations=tuple(e[2] for _m, e in chosen),
+        sources=tuple(e[3] for _m, e in chosen),
+        sizes=np.array([len(m) for m, _e in chosen]),
+        matrix=matrix,
+    )
+
+
+def label_diff(*, before: ModelVersion, after: ModelVersion, language: str) -> dict:
+    """How ``after``'s classes differ from ``before``'s, by key: added,
+    removed, renamed (same key, another name in English or in a translation)
+    and moved (same key, another place in the model's output). Each list is in
+    output order."""
+    old = {label.key: label for label in label_list_for_set(label_set=before.label_set)}
+    new = {label.key: label for label in label_list_for_set(label_set=after.label_set)}
+    kept = sorted(old.keys() & new.keys(), key=lambda key: new[key].index)
+
+    def brief(label: Label) -> dict:
+        return {
+            "key": label.key,
+            "index": label.index,
+            "name": label.name,
+            "localized_name": label.name_in(language),
+        }
+
+    def rename(key: str) -> dict:
+        was, now = old[key], new[key]
+        return {
+            "key": key,
+            "from_name": was.name,
+            "to_name": now.name,
+            "from_localized_name": was.name_in(language),
+            "to_localized_name": now.name_in(language),
+        }
+
+    renamed = [
+        rename(key)
+        for key in kept
+        if (old[key].name, old[key].translations) != (new[key].name, new[key].translations)
+    ]
+    moved = [
+        {"key": key, "from_index": old[key].index, "to_index": new[key].index}
+        for key in kept
+        if old[key].index != new[key].index
+    ]
+    return {
+        "same_label_set": before.label_set_id == after.label_set_id,
+        "added": [brief(label) for key, label in new.items() if key not in old],
+        "removed": [brief(label) for key, label in old.items() if key not in new],
+        "renamed": renamed,
+        "moved": moved,
+        "unchanged": len(kept) - len({row["key"] for row in renamed + moved}),
+    }

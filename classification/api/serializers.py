@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from classification.hedging import hedged_for_display
 from classification.models import BatchItem, BatchJob, Prediction
 from classification.selectors import prediction_classes
 
@@ -50,7 +51,21 @@ class PreviewOptionsSerializer(serializers.Serializer):
     )
     top_k = serializers.IntegerField(required=False, default=5, min_value=1, max_value=10)
     min_confidence = serializers.FloatField(
-        required=False, default=0.0, min_value=0.0, max_value=1.0
+        required=False,
+        default=None,
+        allow_null=True,
+        min_value=0.0,
+        max_value=1.0,
+        help_text=_(
+            "The confidence asked for: classes below it are left out, and when none reaches "
+            "it the answer is hedged to a broader class. Default: the classifier's own "
+            "threshold, else the site's (0.5)."
+        ),
+    )
+    hedge = serializers.BooleanField(
+        required=False,
+        default=True,
+        help_text=_("Hedge to a broader class when no class is confident enough (false: off)."),
     )
 
 
@@ -95,12 +110,24 @@ class ClassSerializer(serializers.Serializer):
     probability = serializers.FloatField()
 
 
+class HedgedSerializer(serializers.Serializer):
+    """The smallest broader class that reaches the confidence asked for."""
+
+    key = serializers.CharField(help_text=_("A WordNet id, or a grouping's group key."))
+    name = serializers.CharField()
+    confidence = serializers.FloatField(help_text=_("The sum of its classes' probabilities."))
+    threshold = serializers.FloatField(help_text=_("The confidence asked for."))
+    classes = serializers.IntegerField(help_text=_("How many classes it holds."))
+    contributors = ClassSerializer(many=True, help_text=_("Its classes with the largest shares."))
+
+
 class PredictionSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
     model = serializers.SerializerMethodField()
     label_set = serializers.SerializerMethodField()
     classes = serializers.SerializerMethodField()
+    hedged = serializers.SerializerMethodField()
 
     class Meta:
         model = Prediction
@@ -112,6 +139,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "model",
             "label_set",
             "classes",
+            "hedged",
             "none_of_these",
             "created_at",
         ]
@@ -146,8 +174,12 @@ class PredictionSerializer(serializers.ModelSerializer):
             prediction=obj,
             language=get_language() or "en",
             top_k=options.get("top_k", 5),
-            min_confidence=options.get("min_confidence", 0.0),
+            min_confidence=options.get("min_confidence") or 0.0,
         )
+
+    @extend_schema_field(HedgedSerializer(allow_null=True))
+    def get_hedged(self, obj: Prediction) -> dict | None:
+        return hedged_for_display(prediction=obj, language=get_language() or "en")
 
 
 # Classify answers: every file on its own
@@ -182,7 +214,15 @@ class PreviewResultSerializer(ClassifiedSerializer):
     """A classified file of a preview: nothing was stored, so no id or links."""
 
     class Meta(PredictionSerializer.Meta):
-        fields = ["index", "original_name", "model", "label_set", "classes", "none_of_these"]
+        fields = [
+            "index",
+            "original_name",
+            "model",
+            "label_set",
+            "classes",
+            "hedged",
+            "none_of_these",
+        ]
 
 
 class PreviewResponseSerializer(serializers.Serializer):

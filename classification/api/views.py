@@ -13,6 +13,7 @@ from rest_framework.views import APIView
 from classification import selectors, services
 from classification.api import serializers as s
 from classification.filters import PredictionFilter
+from classification.hedging import hedge_threshold
 from classification.models import Prediction
 from classification.sorted_zip import batch_sorted_zip_response
 from core.ratelimits import rate_limit_hit
@@ -69,6 +70,7 @@ class ClassificationListApi(generics.ListAPIView):
             version=version,
             store=options["store"],
             alias=services.alias_of(options["model"]),
+            hedge_at=_hedge_at(options, version),
         )
         body = _answer(outcome, s.ClassifiedSerializer, self.get_serializer_context(), options)
         return Response(
@@ -102,7 +104,12 @@ class ClassificationPreviewApi(generics.GenericAPIView):
         options, uploads, version = _classify_request(
             request, options=s.PreviewOptionsSerializer, json=s.PreviewJsonSerializer
         )
-        outcome = services.classify_preview(user=request.user, uploads=uploads, version=version)
+        outcome = services.classify_preview(
+            user=request.user,
+            uploads=uploads,
+            version=version,
+            hedge_at=_hedge_at(options, version),
+        )
         body = _answer(outcome, s.PreviewResultSerializer, self.get_serializer_context(), options)
         return Response(body, status=status.HTTP_200_OK)
 
@@ -123,6 +130,12 @@ def _classify_request(request, *, options, json):
         uploads = services.uploads_from_files(request.FILES.getlist("file"))
     version = services.model_version_resolve(user=request.user, model=validated["model"])
     return validated, uploads, version
+
+
+def _hedge_at(options, version) -> float | None:
+    return hedge_threshold(
+        version=version, min_confidence=options["min_confidence"], hedge=options["hedge"]
+    )
 
 
 def _answer(outcome, serializer, context, options) -> dict:

@@ -17,7 +17,7 @@ from django.db.models import F
 from django.utils.translation import gettext as _
 
 from accounts.models import User
-from classification import inference
+from classification import hedging, inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
 from core.exceptions import ApplicationError
 from core.images import PixelBudget, encode_jpeg, to_tensor
@@ -197,9 +197,18 @@ def _results(probabilities, version: ModelVersion) -> list[dict]:
 
 
 def _prediction(
-    *, user: User, item: _Prepared, row, version: ModelVersion, image, batch_item, alias: str = ""
+    *,
+    user: User,
+    item: _Prepared,
+    row,
+    version: ModelVersion,
+    image,
+    batch_item,
+    alias: str = "",
+    hedge_at: float | None = None,
 ):
     results = _results(row, version)
+    hedged = None if hedge_at is None else hedging.hedge(row, version, threshold=hedge_at)
     threshold = version.confidence_threshold
     prediction = Prediction(
         user=user,
@@ -213,6 +222,7 @@ def _prediction(
         none_of_these=threshold is not None and results[0]["probability"] < threshold,
         batch_item=batch_item,
         alias=alias,
+        hedged=hedged,
     )
     prediction.upload_index = item.index
     return prediction
@@ -231,13 +241,23 @@ def _predict(
     save: bool = True,
     batch_item: "BatchItem | None" = None,
     alias: str = "",
+    hedge_at: float | None = None,
 ) -> list[Prediction]:
     """Runs the model once over the prepared images; with ``save``, writes the
-    predictions (and the images, with ``store``) in one transaction."""
+    predictions (and the images, with ``store``) in one transaction. Below
+    ``hedge_at`` (None: never) an answer is hedged to a broader class."""
     probabilities = inference.run(version, np.concatenate([item.tensor for item in prepared]))
     if not save:
         return [
-            _prediction(user=user, item=item, row=row, version=version, image=None, batch_item=None)
+            _prediction(
+                user=user,
+                item=item,
+                row=row,
+                version=version,
+                image=None,
+                batch_item=None,
+                hedge_at=hedge_at,
+            )
             for item, row in zip(prepared, probabilities, strict=True)
         ]
     stored_files: list = []
@@ -258,6 +278,7 @@ def _predict(
                     image=image,
                     batch_item=batch_item,
                     alias=alias,
+                    hedge_at=hedge_at,
                 )
                 prediction.save()
                 predictions.append(prediction)
@@ -296,29 +317,35 @@ def classify_uploads_each(
     version: ModelVersion,
     store: bool = True,
     alias: str = "",
+    hedge_at: float | None = None,
 ) -> ClassifyOutcome:
     """Every file answered on its own: the good ones are classified and stored
     (in one transaction), the bad ones come back with their reason. The
     request's limits (number of files, 413 sizes and pixel budget) still fail
     the whole call; so does a request in which no file could be classified
     (its error lists every file's reason in ``extra["errors"]``). ``alias``:
-    the alias it was asked through (``alias_of``), recorded on each answer."""
+    the alias it was asked through (``alias_of``), recorded on each answer.
+    ``hedge_at``: the confidence asked for (``hedging.hedge_threshold``)."""
     prepared, errors = _prepare_each(uploads, version=version, store=store, each=True)
     if not prepared:
         raise _nothing_classified(errors)
-    predictions = _predict(user=user, prepared=prepared, version=version, store=store, alias=alias)
+    predictions = _predict(
+        user=user, prepared=prepared, version=version, store=store, alias=alias, hedge_at=hedge_at
+    )
     return ClassifyOutcome(predictions=predictions, errors=errors)
 
 
 def classify_preview(
-    *, user: User, uploads: list[Upload], version: ModelVersion
+    *, user: User, uploads: list[Upload], version: ModelVersion, hedge_at: float | None = None
 ) -> ClassifyOutcome:
     """Like ``classify_uploads_each``, but nothing is written, not even the
     result (a live camera preview): the predictions are unsaved objects."""
     prepared, errors = _prepare_each(uploads, version=version, store=False, each=True)
     if not prepared:
         raise _nothing_classified(errors)
-    predictions = _predict(user=user, prepared=prepared, version=version, store=False, save=False)
+    predictions = _predict(
+        user=user, prepared=prepared, version=version, store=False, save=False, hedge_at=hedge_at
+    )
     return ClassifyOutcome(predictions=predictions, errors=errors)
 
 

@@ -431,6 +431,9 @@ UPLOAD_MAX_REQUEST_BYTES = env.int("DJANGO_UPLOAD_MAX_REQUEST_MB", default=200) 
 # A zip of many images (batches, examples) may be as large as a whole request.
 UPLOAD_MAX_ARCHIVE_BYTES = env.int("DJANGO_UPLOAD_MAX_ARCHIVE_MB", default=200) * 2**20
 CLASSIFY_MAX_FILES = env.int("DJANGO_CLASSIFY_MAX_FILES", default=20)
+# Below this top-class confidence an answer is hedged to a broader class (a
+# request's min_confidence, or a classifier's own threshold, comes first).
+CLASSIFY_HEDGE_CONFIDENCE = env.float("DJANGO_CLASSIFY_HEDGE_CONFIDENCE", default=0.5)
 BATCH_MAX_FILES = env.int("DJANGO_BATCH_MAX_FILES", default=1000)
 # A batch of loose files is one multipart request: let it hold that many.
 DATA_UPLOAD_MAX_NUMBER_FILES = BATCH_MAX_FILES

@@ -196,7 +196,15 @@ def test_preview_api_answers_each_file_and_stores_nothing(client_a):
     assert response.status_code == 200, response.json()
     body = response.json()
     (cat,) = body["results"]
-    assert set(cat) == {"index", "original_name", "model", "label_set", "classes", "none_of_these"}
+    assert set(cat) == {
+        "index",
+        "original_name",
+        "model",
+        "label_set",
+        "classes",
+        "hedged",
+        "none_of_these",
+    }
     assert len(cat["classes"]) == 3 and cat["model"]["name"] == "EfficientNet-Lite0"
     assert [e["file"] for e in body["errors"]] == ["notes.txt", "empty.jpg"]
     assert not Prediction.objects.exists() and not Image.objects.exists()

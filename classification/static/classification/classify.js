@@ -196,11 +196,25 @@
     });
   }
 
+  // "Probably a kind of dog (97 %): beagle 31 %, basset 25 %": the broader
+  // class the API hedged to when no class was confident enough.
+  function showHedged(box, hedged) {
+    box.hidden = !hedged;
+    if (!hedged) { return; }
+    box.querySelector(".hedged-answer").textContent = format(strings.probably, {
+      name: hedged.name, percent: Math.round(hedged.confidence * 100) + " %"
+    });
+    box.querySelector(".hedged-contributors").textContent = hedged.contributors
+      .map(function (item) { return item.name + " " + Math.round(item.probability * 100) + " %"; })
+      .join(", ");
+  }
+
   function resultCard(result, entry) {
     var node = byId("result-template").content.firstElementChild.cloneNode(true);
     node.querySelector(".result-image").replaceWith(thumbnail(entry, "result-image"));
     node.querySelector(".result-title").textContent = result.original_name;
     node.querySelector(".none-of-these").hidden = !result.none_of_these;
+    showHedged(node.querySelector(".hedged"), result.hedged);
     showClasses(node.querySelector(".classes"), result.classes);
     node.querySelector(".result-model small").textContent =
       strings.answered + " " + (result.model.localized_name || result.model.name) +
