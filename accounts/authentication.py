@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, timedelta
 
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -26,12 +26,20 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
 
         token = (
-            ApiToken.objects.select_related("user").filter(key_digest=ApiToken.digest(key)).first()
+            ApiToken.objects.select_related("user", "classifier")
+            .filter(key_digest=ApiToken.digest(key))
+            .first()
         )
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
 
         now = timezone.now()
+        if token.is_expired(now):
+            raise exceptions.AuthenticationFailed(
+                _("This token expired on %(date)s. Create a new one on your profile page.")
+                % {"date": token.expires_at.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")},
+                code="token_expired",
+            )
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
         return token.user, token

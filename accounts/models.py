@@ -4,6 +4,7 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.managers import UserManager
@@ -64,6 +65,19 @@ class ApiToken(TimeStampedModel):
     key_prefix = models.CharField(_("key prefix"), max_length=12, editable=False)
     key_digest = models.CharField(_("key digest"), max_length=64, unique=True, editable=False)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    # What it may do (accounts.scopes.Scope values); a list, so SQLite works too.
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    # Limited to one of its owner's classifiers; deleting the classifier
+    # revokes the token (it could do nothing else, and never more).
+    classifier = models.ForeignKey(
+        "training.Classifier",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="api_tokens",
+        verbose_name=_("classifier"),
+    )
+    expires_at = models.DateTimeField(_("expires"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("API token")
@@ -80,3 +94,12 @@ class ApiToken(TimeStampedModel):
     @staticmethod
     def digest(key: str) -> str:
         return hashlib.sha256(key.encode()).hexdigest()
+
+    def has_scope(self, scope: str) -> bool:
+        # Staff scopes stop working when their owner stops being staff.
+        from accounts.scopes import scopes_for_user
+
+        return scope in self.scopes and scope in scopes_for_user(self.user)
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())

@@ -4,7 +4,7 @@ from accounts.models import ApiToken, User
 
 
 def api_token_list_for_user(*, user: User) -> QuerySet[ApiToken]:
-    return ApiToken.objects.filter(user=user).order_by("-created_at")
+    return ApiToken.objects.filter(user=user).select_related("classifier").order_by("-created_at")
 
 
 def api_token_for_key(*, user: User, key: str) -> ApiToken | None:

@@ -1,12 +1,15 @@
 import logging
+from datetime import datetime
 
 from django.conf import settings
 from django.core.mail import EmailMessage
 from django.db import transaction
 from django.template.loader import render_to_string
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from accounts.models import ApiToken, User
+from accounts.scopes import scopes_for_user
 from core.exceptions import ApplicationError
 
 logger = logging.getLogger(__name__)
@@ -26,11 +29,28 @@ def user_update_profile(
 
 
 @transaction.atomic
-def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
-    """Creates a token and returns it with its key, which is never shown again."""
+def api_token_create(
+    *,
+    user: User,
+    name: str,
+    scopes: list[str] | None = None,
+    classifier=None,
+    expires_at: datetime | None = None,
+) -> tuple[ApiToken, str]:
+    """Creates a token and returns it with its key, which is never shown again.
+
+    ``scopes`` default to every scope the user may give (as tokens made
+    before scopes had); ``classifier`` limits it to one of the user's own."""
     name = name.strip()
     if not name:
         raise ApplicationError(_("Give the token a name."), code="token_name_required")
+    scopes = _token_scopes_checked(user=user, scopes=scopes)
+    if classifier is not None and classifier.owner_id != user.pk:
+        raise ApplicationError(_("That classifier does not exist."), code="not_found", status=404)
+    if expires_at is not None and expires_at <= timezone.now():
+        raise ApplicationError(
+            _("Choose an expiry date in the future."), code="token_expiry_in_the_past"
+        )
     # Lock the user's row so two parallel requests cannot pass the limit.
     User.objects.select_for_update().filter(pk=user.pk).first()
     limit = settings.API_TOKENS_PER_USER
@@ -45,8 +65,30 @@ def api_token_create(*, user: User, name: str) -> tuple[ApiToken, str]:
         name=name[:100],
         key_prefix=key[: len(ApiToken.PREFIX) + 4],
         key_digest=ApiToken.digest(key),
+        scopes=scopes,
+        classifier=classifier,
+        expires_at=expires_at,
     )
     return token, key
+
+
+def _token_scopes_checked(*, user: User, scopes: list[str] | None) -> list[str]:
+    allowed = scopes_for_user(user)
+    if scopes is None:
+        return allowed
+    if not scopes:
+        raise ApplicationError(
+            _("Choose at least one thing the token may do."), code="token_scopes_required"
+        )
+    for scope in scopes:
+        if scope not in allowed:
+            raise ApplicationError(
+                _("A token of yours cannot have the scope “%(scope)s”.") % {"scope": scope},
+                code="scope_not_allowed",
+                status=403,
+            )
+    # In the scopes' own order, each once.
+    return [scope for scope in allowed if scope in scopes]
 
 
 def api_token_revoke(*, user: User, token_id: int) -> None:

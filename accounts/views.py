@@ -31,7 +31,7 @@ def _profile_page(request: HttpRequest, *, profile_form=None, token_form=None, s
                 "share_for_model_tests": request.user.share_for_model_tests,
             }
         ),
-        "token_form": token_form or ApiTokenCreateForm(),
+        "token_form": token_form or ApiTokenCreateForm(user=request.user),
         "tokens": selectors.api_token_list_for_user(user=request.user),
     }
     return render(request, "accounts/profile.html", context, status=status)
@@ -56,13 +56,19 @@ def profile(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def token_create(request: HttpRequest) -> HttpResponse:
-    form = ApiTokenCreateForm(request.POST)
+    form = ApiTokenCreateForm(request.POST, user=request.user)
     if not form.is_valid():
         return _profile_page(request, token_form=form, status=400)
     try:
-        _token, key = services.api_token_create(user=request.user, name=form.cleaned_data["name"])
+        _token, key = services.api_token_create(
+            user=request.user,
+            name=form.cleaned_data["name"],
+            scopes=form.cleaned_data["scopes"],
+            classifier=form.cleaned_data.get("classifier"),
+            expires_at=form.expires_at,
+        )
     except ApplicationError as error:
-        form.add_error("name", error.message)
+        form.add_error(None, error.message)
         return _profile_page(request, token_form=form, status=error.status)
     # POST/redirect/GET: reloading the page that shows the key creates nothing.
     response = redirect("accounts:token_created")

@@ -65,6 +65,8 @@ def exception_handler(exc, context):
     error = error_response(
         code=code, message=_first_message(detail), status_code=response.status_code
     )
+    # Fields an exception adds beside code and message (such as a missing scope).
+    error.data["error"].update(getattr(exc, "error_fields", {}))
     for header in ("WWW-Authenticate", "Retry-After", "Allow"):
         if header in response:
             error[header] = response[header]

@@ -49,6 +49,18 @@ class PreviewOptionsSerializer(serializers.Serializer):
         default="default",
         help_text=_("An alias (such as default) or a model version id."),
     )
+    expected_version = serializers.IntegerField(
+        required=False,
+        default=None,
+        allow_null=True,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text=_(
+            "The model version id you built against (model.id of an earlier answer). When "
+            "model now resolves to another version, nothing is classified: 412 with code "
+            "version_changed and details.current_version."
+        ),
+    )
     top_k = serializers.IntegerField(required=False, default=5, min_value=1, max_value=10)
     min_confidence = serializers.FloatField(
         required=False,

@@ -10,14 +10,33 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scopes import Scope, token_check_version, token_limit_queryset
 from classification import selectors, services
 from classification.api import serializers as s
 from classification.filters import PredictionFilter
 from classification.hedging import hedge_threshold
 from classification.models import Prediction
+from classification.services.contract import model_version_expect
 from classification.sorted_zip import batch_sorted_zip_response
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as _read_body
+
+# The token that started a batch follows it and reads its results.
+BATCH_READ = (Scope.CLASSIFY, Scope.HISTORY_READ)
+
+# A token limited to one classifier reads only the history made with it.
+CLASSIFIER_OF_VERSION = "model_version__training_run__classifier_id"
+
+
+def _predictions(request):
+    predictions = selectors.prediction_list_for_user(user=request.user)
+    return token_limit_queryset(request, predictions, CLASSIFIER_OF_VERSION)
+
+
+def _batches(request):
+    batches = selectors.batch_job_list_for_user(user=request.user)
+    return token_limit_queryset(request, batches, CLASSIFIER_OF_VERSION)
+
 
 NOTHING_CLASSIFIED = (
     "When no file could be classified: 400 in the error shape, `details.errors` listing every "
@@ -32,6 +51,7 @@ class ClassificationListApi(generics.ListAPIView):
 
     serializer_class = s.PredictionSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    required_scope = {"GET": Scope.HISTORY_READ, "POST": Scope.CLASSIFY}
     # The History page's filters, the same FilterSet (and so in the schema).
     filter_backends = [DjangoFilterBackend]
     filterset_class = PredictionFilter
@@ -39,7 +59,7 @@ class ClassificationListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator's anonymous request
             return Prediction.objects.none()
-        return selectors.prediction_list_for_user(user=self.request.user)
+        return _predictions(self.request)
 
     @extend_schema(
         request={
@@ -83,6 +103,7 @@ class ClassificationPreviewApi(generics.GenericAPIView):
 
     serializer_class = s.PreviewResponseSerializer
     parser_classes = [MultiPartParser, FormParser, JSONParser]
+    required_scope = Scope.CLASSIFY
 
     @extend_schema(
         request={
@@ -129,6 +150,10 @@ def _classify_request(request, *, options, json):
         validated = payload.validated_data
         uploads = services.uploads_from_files(request.FILES.getlist("file"))
     version = services.model_version_resolve(user=request.user, model=validated["model"])
+    token_check_version(request, version)
+    model_version_expect(
+        version=version, model=validated["model"], expected=validated["expected_version"]
+    )
     return validated, uploads, version
 
 
@@ -150,9 +175,11 @@ class ClassificationDetailApi(generics.RetrieveDestroyAPIView):
     """One of your classifications; DELETE removes it and its image."""
 
     serializer_class = s.PredictionSerializer
+    # Deleting a result is the classifying side's, never the reading side's.
+    required_scope = {"GET": Scope.HISTORY_READ, "DELETE": Scope.CLASSIFY}
 
     def get_queryset(self):
-        return selectors.prediction_list_for_user(user=self.request.user)
+        return _predictions(self.request)
 
     def perform_destroy(self, instance):
         services.prediction_delete(user=self.request.user, prediction_id=instance.pk)
@@ -163,9 +190,10 @@ class BatchListApi(generics.ListAPIView):
 
     serializer_class = s.BatchJobSerializer
     parser_classes = [MultiPartParser, FormParser]
+    required_scope = {"GET": Scope.HISTORY_READ, "POST": Scope.CLASSIFY}
 
     def get_queryset(self):
-        return selectors.batch_job_list_for_user(user=self.request.user)
+        return _batches(self.request)
 
     @extend_schema(
         request={"multipart/form-data": s.BatchCreateSerializer},
@@ -178,6 +206,7 @@ class BatchListApi(generics.ListAPIView):
         payload.is_valid(raise_exception=True)
         options = payload.validated_data
         version = services.model_version_resolve(user=request.user, model=options["model"])
+        token_check_version(request, version)
         job = services.batch_job_create(
             user=request.user,
             archive=request.FILES.get("archive"),
@@ -198,20 +227,20 @@ class BatchDetailApi(generics.RetrieveAPIView):
     """Status and progress of one of your batch jobs: poll it."""
 
     serializer_class = s.BatchJobSerializer
+    required_scope = BATCH_READ
 
     def get_queryset(self):
-        return selectors.batch_job_list_for_user(user=self.request.user)
+        return _batches(self.request)
 
 
 class BatchResultsApi(generics.ListAPIView):
     """The items of a batch, in upload order, with their classes or error (paginated)."""
 
     serializer_class = s.BatchItemSerializer
+    required_scope = BATCH_READ
 
     def get_queryset(self):
-        job = get_object_or_404(
-            selectors.batch_job_list_for_user(user=self.request.user), pk=self.kwargs["pk"]
-        )
+        job = get_object_or_404(_batches(self.request), pk=self.kwargs["pk"])
         return selectors.batch_items_for_job(job=job).select_related("job")
 
 
@@ -219,6 +248,7 @@ class BatchSortedZipApi(APIView):
     """A finished batch's photos sorted into folders (see the operation's description)."""
 
     renderer_classes = [JSONRenderer]  # errors; the answer itself is a zip
+    required_scope = BATCH_READ
 
     def perform_content_negotiation(self, request, force=False):
         # "Accept: application/zip" must not be refused (406): the zip is the answer.
@@ -248,5 +278,5 @@ class BatchSortedZipApi(APIView):
         ),
     )
     def get(self, request, pk: int):
-        job = get_object_or_404(selectors.batch_job_list_for_user(user=request.user), pk=pk)
+        job = get_object_or_404(_batches(request), pk=pk)
         return batch_sorted_zip_response(job=job, language=get_language() or "en")

@@ -9,12 +9,17 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scopes import Scope, TokenHasScope, token_check_classifier, token_check_version
 from classification.models import Prediction
 from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits
 from evaluation import selectors, services
 from evaluation.api import serializers as s
+
+# Owners measure their classifiers; staff, the shared models.
+EVALUATE = (Scope.CLASSIFIERS_MANAGE, Scope.REGISTRY_ADMIN)
+STAFF = [TokenHasScope, IsAdminUser]
 
 
 def _created(serializer, name: str, obj):
@@ -31,6 +36,7 @@ class EvaluationSetListApi(generics.ListAPIView):
 
     serializer_class = s.EvaluationSetSerializer
     parser_classes = [MultiPartParser, FormParser]
+    required_scope = EVALUATE
 
     def get_queryset(self):
         return selectors.evaluation_sets_for(user=self.request.user)
@@ -47,6 +53,7 @@ class EvaluationSetListApi(generics.ListAPIView):
         payload.is_valid(raise_exception=True)
         data = payload.validated_data
         owner, label_set = None, data.get("label_set")
+        token_check_classifier(request, data.get("classifier"))
         if data.get("classifier"):
             classifier = get_object_or_404(
                 classifier_list_for_user(user=request.user), pk=data["classifier"]
@@ -80,6 +87,7 @@ class EvaluationSetListApi(generics.ListAPIView):
 
 class EvaluationSetDetailApi(generics.RetrieveDestroyAPIView):
     serializer_class = s.EvaluationSetSerializer
+    required_scope = EVALUATE
 
     def get_queryset(self):
         return selectors.evaluation_sets_for(user=self.request.user)
@@ -94,6 +102,7 @@ class EvaluationListApi(generics.ListAPIView):
 
     serializer_class = s.EvaluationSerializer
     parser_classes = [JSONParser, FormParser, MultiPartParser]
+    required_scope = EVALUATE
 
     def get_queryset(self):
         return selectors.evaluations_for(user=self.request.user)
@@ -102,6 +111,7 @@ class EvaluationListApi(generics.ListAPIView):
     def post(self, request):
         payload = s.EvaluationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
+        token_check_version(request, payload.validated_data["model"])
         sets = selectors.evaluation_sets_for(user=request.user)
         evaluation_set = get_object_or_404(sets, pk=payload.validated_data["evaluation_set"])
         evaluation = services.evaluation_start(
@@ -115,6 +125,7 @@ class EvaluationListApi(generics.ListAPIView):
 
 class EvaluationDetailApi(generics.RetrieveAPIView):
     serializer_class = s.EvaluationSerializer
+    required_scope = EVALUATE
 
     def get_queryset(self):
         return selectors.evaluations_for(user=self.request.user)
@@ -122,6 +133,8 @@ class EvaluationDetailApi(generics.RetrieveAPIView):
 
 class EvaluationCompareApi(APIView):
     """Two evaluations of the same set side by side."""
+
+    required_scope = EVALUATE
 
     @extend_schema(
         parameters=[
@@ -148,8 +161,9 @@ class ReplayListApi(generics.ListAPIView):
     alias's recent kept answers through the candidate)."""
 
     serializer_class = s.ReplaySerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = STAFF
     parser_classes = [JSONParser, FormParser]
+    required_scope = Scope.REGISTRY_ADMIN
 
     def get_queryset(self):
         return selectors.replays_for(user=self.request.user)
@@ -172,7 +186,8 @@ class ReplayListApi(generics.ListAPIView):
 
 class ReplayDetailApi(generics.RetrieveAPIView):
     serializer_class = s.ReplaySerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = STAFF
+    required_scope = Scope.REGISTRY_ADMIN
 
     def get_queryset(self):
         return selectors.replays_for(user=self.request.user)
@@ -182,7 +197,8 @@ class ReplayDecideApi(APIView):
     """Staff: approve (the alias moves to the candidate, recording the report)
     or cancel."""
 
-    permission_classes = [IsAdminUser]
+    permission_classes = STAFF
+    required_scope = Scope.REGISTRY_ADMIN
     approve = True
 
     @extend_schema(request=None, responses={200: s.ReplaySerializer})
@@ -198,10 +214,14 @@ class FeedbackApi(APIView):
     only with ``consent``."""
 
     parser_classes = [JSONParser, FormParser]
+    required_scope = Scope.CLASSIFY
 
     @extend_schema(request=s.FeedbackCreateSerializer, responses={201: s.FeedbackSerializer})
     def post(self, request, pk: int):
-        get_object_or_404(Prediction.objects.filter(user=request.user), pk=pk)
+        prediction = get_object_or_404(
+            Prediction.objects.filter(user=request.user).select_related("model_version"), pk=pk
+        )
+        token_check_version(request, prediction.model_version)
         payload = s.FeedbackCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         feedback = services.feedback_give(
@@ -214,7 +234,8 @@ class FeedbackInboxApi(generics.ListAPIView):
     """Staff: corrections users shared with consent, waiting in the inbox."""
 
     serializer_class = s.FeedbackSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = STAFF
+    required_scope = Scope.REGISTRY_ADMIN
 
     def get_queryset(self):
         return selectors.feedback_inbox(user=self.request.user)
@@ -224,7 +245,8 @@ class DisagreementApi(generics.ListAPIView):
     """Staff: how often users said an answer was wrong, by version and classes."""
 
     serializer_class = s.DisagreementSerializer
-    permission_classes = [IsAdminUser]
+    permission_classes = STAFF
+    required_scope = Scope.REGISTRY_ADMIN
 
     def get_queryset(self):
         return selectors.disagreement()

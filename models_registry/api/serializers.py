@@ -127,6 +127,10 @@ class ModelAliasSerializer(serializers.ModelSerializer):
         fields = ["name", "version", "updated_at"]
 
 
+# What an alias's history may say a move was based on (evaluation.services.replays).
+BASED_ON_KEYS = ("replay", "replayed", "changed", "evaluation", "accuracy")
+
+
 class AliasChangeSerializer(serializers.ModelSerializer):
     # str() of the related rows; the first move has no "from".
     from_version = serializers.CharField(read_only=True, allow_null=True)
@@ -147,6 +151,13 @@ class AliasChangeSerializer(serializers.ModelSerializer):
             }
         }
 
+    def to_representation(self, instance):
+        data = super().to_representation(instance)
+        # Only the report's numbers: nothing else recorded with a move (such as
+        # who decided it) reaches users.
+        data["based_on"] = {k: v for k, v in instance.based_on.items() if k in BASED_ON_KEYS}
+        return data
+
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_changed_by(self, obj: AliasChange) -> str | None:
         # A staff member's address is not for every signed-in user; a deleted
@@ -159,3 +170,43 @@ class AliasChangeSerializer(serializers.ModelSerializer):
 
 class AliasActivateSerializer(serializers.Serializer):
     version = serializers.PrimaryKeyRelatedField(queryset=ModelVersion.objects.all())
+
+
+class DiffLabelSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    index = serializers.IntegerField(help_text=_("Its place in the model's output."))
+    name = serializers.CharField()
+    localized_name = serializers.CharField()
+
+
+class RenamedLabelSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    from_name = serializers.CharField()
+    to_name = serializers.CharField()
+    from_localized_name = serializers.CharField()
+    to_localized_name = serializers.CharField()
+
+
+class MovedLabelSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    from_index = serializers.IntegerField()
+    to_index = serializers.IntegerField()
+
+
+class LabelDiffSerializer(serializers.Serializer):
+    before = serializers.IntegerField(help_text=_("The first model version's id."))
+    after = serializers.IntegerField(help_text=_("The second model version's id."))
+    same_label_set = serializers.BooleanField()
+    added = DiffLabelSerializer(many=True, help_text=_("Keys only the second version has."))
+    removed = DiffLabelSerializer(many=True, help_text=_("Keys only the first version has."))
+    renamed = RenamedLabelSerializer(
+        many=True,
+        help_text=_(
+            "Renamed: the same key with another name (in English or in a translation); "
+            "answers keep the key, only the name shown changes."
+        ),
+    )
+    moved = MovedLabelSerializer(
+        many=True, help_text=_("The same key at another place in the model's output.")
+    )
+    unchanged = serializers.IntegerField(help_text=_("Keys with the same names and place."))

@@ -8,6 +8,11 @@ urlpatterns = [
     path("label-sets/<id:pk>/labels/", views.LabelListApi.as_view(), name="label-list"),
     path("models/", views.ModelVersionListApi.as_view(), name="model-version-list"),
     path("models/<id:pk>/", views.ModelVersionDetailApi.as_view(), name="model-version-detail"),
+    path(
+        "models/<id:pk>/label-diff/<id:other>/",
+        views.LabelDiffApi.as_view(),
+        name="model-version-label-diff",
+    ),
     path("aliases/", views.ModelAliasListApi.as_view(), name="alias-list"),
     path("aliases/<slug:name>/", views.ModelAliasDetailApi.as_view(), name="alias-detail"),
     path(

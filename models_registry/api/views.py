@@ -1,5 +1,6 @@
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
+from django.utils.translation import get_language
 from drf_spectacular.utils import extend_schema, inline_serializer
 from rest_framework import generics, permissions, status
 from rest_framework import serializers as drf_serializers
@@ -7,6 +8,7 @@ from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scopes import Scope, TokenHasScope
 from models_registry import selectors, services
 from models_registry.api import serializers as s
 from models_registry.models import ModelAlias
@@ -19,10 +21,16 @@ class IsStaffOrReadOnly(permissions.BasePermission):
         return request.method in permissions.SAFE_METHODS or request.user.is_staff
 
 
+# Reading the registry: to choose and follow the model one classifies with.
+REGISTRY_READ = (Scope.CLASSIFY, Scope.REGISTRY_ADMIN)
+REGISTRY_READ_OR_WRITE = {"GET": REGISTRY_READ, "POST": Scope.REGISTRY_ADMIN}
+
+
 class LabelSetListApi(generics.ListAPIView):
     """Label sets (GET); staff upload a new one or a new version (POST, multipart)."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [TokenHasScope, IsStaffOrReadOnly]
+    required_scope = REGISTRY_READ_OR_WRITE
     serializer_class = s.LabelSetSerializer
     parser_classes = [MultiPartParser, FormParser]
 
@@ -49,6 +57,7 @@ class LabelSetListApi(generics.ListAPIView):
 
 class LabelSetDetailApi(generics.RetrieveAPIView):
     serializer_class = s.LabelSetSerializer
+    required_scope = REGISTRY_READ
 
     def get_queryset(self):
         return selectors.label_set_list()
@@ -58,6 +67,7 @@ class LabelListApi(generics.ListAPIView):
     """The labels of one set, in output order (paginated)."""
 
     serializer_class = s.LabelSerializer
+    required_scope = REGISTRY_READ
 
     def get_queryset(self):
         label_set = get_object_or_404(selectors.label_set_list(), pk=self.kwargs["pk"])
@@ -75,8 +85,9 @@ def _versions_visible_to(user):
 class ModelVersionListApi(generics.ListAPIView):
     """Ready model versions (staff see every status); staff upload (POST) -> 202."""
 
-    permission_classes = [IsStaffOrReadOnly]
+    permission_classes = [TokenHasScope, IsStaffOrReadOnly]
     parser_classes = [MultiPartParser, FormParser]
+    required_scope = REGISTRY_READ_OR_WRITE
 
     def get_serializer_class(self):
         if self.request.method == "POST":
@@ -112,13 +123,37 @@ class ModelVersionListApi(generics.ListAPIView):
 
 class ModelVersionDetailApi(generics.RetrieveAPIView):
     serializer_class = s.ModelVersionSerializer
+    required_scope = REGISTRY_READ
 
     def get_queryset(self):
         return _versions_visible_to(self.request.user)
 
 
+class LabelDiffApi(APIView):
+    """The label differences between two model versions you may see."""
+
+    required_scope = REGISTRY_READ
+
+    @extend_schema(
+        responses=s.LabelDiffSerializer,
+        description=(
+            "How the second version's classes differ from the first's, by key: `added`, "
+            "`removed`, `renamed` (the same key with another name: answers keep the key) and "
+            "`moved` (the same key at another place in the output). Names in the request's "
+            "language too. Check it when classify answers 412 `version_changed`."
+        ),
+    )
+    def get(self, request, pk: int, other: int):
+        visible = _versions_visible_to(request.user).select_related("label_set")
+        before = get_object_or_404(visible, pk=pk)
+        after = get_object_or_404(visible, pk=other)
+        diff = selectors.label_diff(before=before, after=after, language=get_language() or "en")
+        return Response(s.LabelDiffSerializer({"before": pk, "after": other, **diff}).data)
+
+
 class ModelAliasListApi(generics.ListAPIView):
     serializer_class = s.ModelAliasSerializer
+    required_scope = REGISTRY_READ
 
     def get_queryset(self):
         return selectors.model_alias_list()
@@ -126,6 +161,8 @@ class ModelAliasListApi(generics.ListAPIView):
 
 class ModelAliasDetailApi(APIView):
     """One alias with its history of moves."""
+
+    required_scope = REGISTRY_READ
 
     @extend_schema(
         responses=inline_serializer(
@@ -150,7 +187,8 @@ class ModelAliasDetailApi(APIView):
 class ModelAliasActivateApi(APIView):
     """Staff: point the alias at a ready version (creates the alias if new)."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [TokenHasScope, permissions.IsAdminUser]
+    required_scope = Scope.REGISTRY_ADMIN
 
     @extend_schema(request=s.AliasActivateSerializer, responses=s.ModelAliasSerializer)
     def post(self, request, name):
@@ -165,7 +203,8 @@ class ModelAliasActivateApi(APIView):
 class ModelAliasRollbackApi(APIView):
     """Staff: point the alias back at the version before its last move."""
 
-    permission_classes = [permissions.IsAdminUser]
+    permission_classes = [TokenHasScope, permissions.IsAdminUser]
+    required_scope = Scope.REGISTRY_ADMIN
 
     @extend_schema(request=None, responses=s.ModelAliasSerializer)
     def post(self, request, name):

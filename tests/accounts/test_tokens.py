@@ -13,7 +13,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _create_from_profile(client, name="laptop script") -> str:
-    response = client.post(reverse("accounts:token_create"), {"name": name})
+    response = client.post(reverse("accounts:token_create"), {"name": name, "scopes": ["classify"]})
     assert response.status_code == 303
     assert response.url == reverse("accounts:token_created")
     page = client.get(response.url)
@@ -24,7 +24,7 @@ def _create_from_profile(client, name="laptop script") -> str:
 
 def test_the_key_is_shown_once_on_a_page_no_one_caches(client, user):
     client.force_login(user)
-    response = client.post(reverse("accounts:token_create"), {"name": "ci"})
+    response = client.post(reverse("accounts:token_create"), {"name": "ci", "scopes": ["classify"]})
     cookie = response.cookies[views.NEW_KEY_COOKIE]
     assert cookie["path"] == reverse("accounts:token_created") and cookie["httponly"]
     assert cookie["samesite"] == "Strict" and int(cookie["max-age"]) <= 300
@@ -44,7 +44,9 @@ def test_the_key_is_shown_once_on_a_page_no_one_caches(client, user):
 
 def test_the_key_page_shows_only_the_signed_in_users_own_key(client, user, other_user):
     client.force_login(other_user)
-    response = client.post(reverse("accounts:token_create"), {"name": "theirs"})
+    response = client.post(
+        reverse("accounts:token_create"), {"name": "theirs", "scopes": ["classify"]}
+    )
     stolen = response.cookies[views.NEW_KEY_COOKIE].value
     client.force_login(user)
     client.cookies[views.NEW_KEY_COOKIE] = stolen
@@ -168,7 +170,9 @@ def test_token_limit_and_blank_name(client, user, settings):
         services.api_token_create(user=user, name="   ")
 
     client.force_login(user)
-    response = client.post(reverse("accounts:token_create"), {"name": "three"})
+    response = client.post(
+        reverse("accounts:token_create"), {"name": "three", "scopes": ["classify"]}
+    )
     assert response.status_code == 400
     assert "Revoke one first" in response.content.decode()
     assert ApiToken.objects.filter(user=user).count() == 2

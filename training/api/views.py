@@ -8,6 +8,7 @@ from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.scopes import Scope, token_check_classifier, token_limit_queryset
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as read_body
 from core.uploads import uploads_from_files
@@ -17,20 +18,33 @@ from training.views import EXPORT_KINDS, export_response, run_or_404
 
 
 def _classifier(request, pk: int):
-    return get_object_or_404(selectors.classifier_list_for_user(user=request.user), pk=pk)
+    """One of the user's classifiers (404 otherwise); 403 when the token is
+    limited to another one."""
+    classifier = get_object_or_404(selectors.classifier_list_for_user(user=request.user), pk=pk)
+    token_check_classifier(request, classifier.pk)
+    return classifier
+
+
+def _run(request, pk: int):
+    run = run_or_404(request, pk)
+    token_check_classifier(request, run.classifier_id)
+    return run
 
 
 class ClassifierListApi(generics.ListAPIView):
     """Your classifiers (GET), or create one with its classes (POST) -> 201."""
 
     serializer_class = s.ClassifierSerializer
+    required_scope = Scope.CLASSIFIERS_MANAGE
     parser_classes = [JSONParser, FormParser, MultiPartParser]
 
     def get_queryset(self):
-        return selectors.classifier_list_for_user(user=self.request.user)
+        classifiers = selectors.classifier_list_for_user(user=self.request.user)
+        return token_limit_queryset(self.request, classifiers, "pk")
 
     @extend_schema(request=s.ClassifierCreateSerializer, responses={201: s.ClassifierSerializer})
     def post(self, request):
+        token_check_classifier(request, None)  # a token limited to one makes no other
         payload = s.ClassifierCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         classifier = services.classifier_create(
@@ -48,9 +62,13 @@ class ClassifierDetailApi(generics.RetrieveDestroyAPIView):
     (PATCH), or delete it with its examples and versions (DELETE)."""
 
     serializer_class = s.ClassifierSerializer
+    required_scope = Scope.CLASSIFIERS_MANAGE
 
     def get_queryset(self):
         return selectors.classifier_list_for_user(user=self.request.user)
+
+    def get_object(self):
+        return _classifier(self.request, self.kwargs["pk"])
 
     def perform_destroy(self, instance):
         services.classifier_delete(classifier=instance)
@@ -82,6 +100,7 @@ class ExamplesApi(APIView):
     the import to poll; photos that cannot be used are listed with the reason)."""
 
     parser_classes = [MultiPartParser, FormParser]
+    required_scope = Scope.CLASSIFIERS_MANAGE
 
     @extend_schema(
         request={"multipart/form-data": s.ExamplesUploadSerializer},
@@ -114,6 +133,7 @@ class ExampleImportDetailApi(generics.RetrieveAPIView):
     """A zip of examples being added by a worker: progress, and refused photos."""
 
     serializer_class = s.ExampleImportSerializer
+    required_scope = Scope.CLASSIFIERS_MANAGE
 
     def get_object(self):
         classifier = _classifier(self.request, self.kwargs["pk"])
@@ -124,6 +144,8 @@ class ExampleImportDetailApi(generics.RetrieveAPIView):
 class TrainApi(APIView):
     """Start training (202 with the run to poll). While a run is queued or
     running, asking again answers with that same run."""
+
+    required_scope = Scope.CLASSIFIERS_MANAGE
 
     @extend_schema(request=None, responses={202: s.TrainingRunSerializer})
     def post(self, request, pk: int):
@@ -141,6 +163,7 @@ class VersionListApi(generics.ListAPIView):
     """The trained versions of a classifier, newest first, with download links."""
 
     serializer_class = s.VersionSerializer
+    required_scope = Scope.CLASSIFIERS_MANAGE
 
     def get_queryset(self):
         classifier = _classifier(self.request, self.kwargs["pk"])
@@ -151,15 +174,18 @@ class TrainingRunDetailApi(generics.RetrieveAPIView):
     """A training run's status, phase, percent and, when finished, its metrics."""
 
     serializer_class = s.TrainingRunSerializer
+    required_scope = Scope.CLASSIFIERS_MANAGE
 
     def get_object(self):
-        return run_or_404(self.request, self.kwargs["pk"])
+        return _run(self.request, self.kwargs["pk"])
 
 
 class TrainingRunCancelApi(APIView):
+    required_scope = Scope.CLASSIFIERS_MANAGE
+
     @extend_schema(request=None, responses={200: s.TrainingRunSerializer})
     def post(self, request, pk: int):
-        run = services.training_cancel(run=run_or_404(request, pk))
+        run = services.training_cancel(run=_run(request, pk))
         return Response(s.TrainingRunSerializer(run, context={"request": request}).data)
 
 
@@ -167,9 +193,12 @@ class ModelExportApi(APIView):
     """Download one of your trained models: `keras`, `onnx`, `labels` (JSON with
     the preprocessing) or `zip` (all three)."""
 
+    required_scope = Scope.CLASSIFIERS_MANAGE
+
     @extend_schema(responses={(200, "application/octet-stream"): OpenApiTypes.BINARY})
     def get(self, request, pk: int, kind: str):
         run = selectors.run_for_version(user=request.user, version_id=pk)
         if run is None or kind not in EXPORT_KINDS:
             raise Http404
+        token_check_classifier(request, run.classifier_id)
         return export_response(run, kind)
