@@ -1,4 +1,4 @@
-"""The ``picsort`` command: classify, sort and train from the shell.
+"""The picsort command: classify, sort and train from the shell.
 
     picsort classify photos/ --model default --csv out.csv
     picsort sort photos/ --into sorted/
@@ -41,37 +41,40 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="picsort", description=__doc__.split("\n\n")[0])
-    root.add_argument("--url", help="the server (default: $PICSORT_URL)")
-    root.add_argument("--token", help="an API token (default: $PICSORT_TOKEN)")
-    root.add_argument("--lang", help="language of class names and messages, such as es")
-    root.add_argument("-q", "--quiet", action="store_true", help="no progress bars")
-    commands = root.add_subparsers(required=True, metavar="COMMAND")
+    _common_options(root, default=None)
+    # The same options after the command too (picsort sort photos/ --into x -q).
+    common = argparse.ArgumentParser(add_help=False)
+    _common_options(common, default=argparse.SUPPRESS)
+    subparsers = root.add_subparsers(required=True, metavar="COMMAND")
 
-    classify = commands.add_parser("classify", help="classify photos; a folder becomes a batch")
+    def add(name: str, **kwargs) -> argparse.ArgumentParser:
+        return subparsers.add_parser(name, parents=[common], **kwargs)
+
+    classify = add("classify", help="classify photos; a folder becomes a batch")
     _classify_options(classify)
     classify.add_argument("--csv", type=Path, help="write every result to this CSV file")
     classify.add_argument("--json", action="store_true", help="print the results as JSON lines")
     classify.set_defaults(run=run_classify)
 
-    sort = commands.add_parser("sort", help="copy each photo into a folder named by its class")
+    sort = add("sort", help="copy each photo into a folder named by its class")
     _classify_options(sort)
     sort.add_argument("--into", type=Path, required=True, help="the folder to sort into")
     sort.set_defaults(run=run_sort)
 
-    train = commands.add_parser("train", help="a classifier from a folder of class folders")
+    train = add("train", help="a classifier from a folder of class folders")
     train.add_argument("folder", type=Path, help="one subfolder of example photos per class")
     train.add_argument("--name", required=True, help="the classifier's name")
     train.add_argument("--download", type=Path, help="save the trained model (zip) here")
     train.set_defaults(run=run_train)
 
     for name, what in (("me", "who the token belongs to"), ("classifiers", "your classifiers")):
-        command = commands.add_parser(name, help=what)
+        command = add(name, help=what)
         command.set_defaults(run=lambda client, args, name=name: _print_json(_read(client, name)))
-    history = commands.add_parser("history", help="your latest classifications")
+    history = add("history", help="your latest classifications")
     history.add_argument("--limit", type=int, default=20)
     history.set_defaults(run=lambda client, args: _print_json(client.history(limit=args.limit)))
 
-    download = commands.add_parser("download", help="download one of your trained models")
+    download = add("download", help="download one of your trained models")
     download.add_argument("model", type=int, help="the model id (a classifier's version)")
     download.add_argument("-o", "--output", type=Path, required=True)
     download.add_argument("--kind", default="zip", choices=["zip", "keras", "onnx", "labels"])
@@ -79,6 +82,21 @@ def parser() -> argparse.ArgumentParser:
         run=lambda client, args: client.model_download(args.model, args.output, kind=args.kind)
     )
     return root
+
+
+def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
+    parser.add_argument("--url", default=default, help="the server (default: $PICSORT_URL)")
+    parser.add_argument("--token", default=default, help="an API token (default: $PICSORT_TOKEN)")
+    parser.add_argument(
+        "--lang", default=default, help="language of class names and messages, such as es"
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        default=False if default is None else default,
+        help="no progress bars",
+    )
 
 
 def _classify_options(command: argparse.ArgumentParser) -> None:
