@@ -9,17 +9,40 @@ from rest_framework.permissions import IsAdminUser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scopes import Scope, TokenHasScope, token_check_classifier, token_check_version
+from accounts.scopes import (
+    Scope,
+    TokenHasScope,
+    token_check_classifier,
+    token_check_version,
+    token_classifier_id,
+    token_limit_queryset,
+)
 from classification.models import Prediction
 from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits
 from evaluation import selectors, services
 from evaluation.api import serializers as s
+from models_registry.models import ModelVersion
 
 # Owners measure their classifiers; staff, the shared models.
 EVALUATE = (Scope.CLASSIFIERS_MANAGE, Scope.REGISTRY_ADMIN)
 STAFF = [TokenHasScope, IsAdminUser]
+
+
+def _sets(request):
+    """The sets the user may see; a token limited to a classifier: its sets only."""
+    sets = selectors.evaluation_sets_for(user=request.user)
+    classifier = token_classifier_id(request)
+    if classifier is None:
+        return sets
+    label_sets = ModelVersion.objects.filter(training_run__classifier_id=classifier)
+    return sets.filter(label_set__in=label_sets.values("label_set"))
+
+
+def _evaluations(request):
+    evaluations = selectors.evaluations_for(user=request.user)
+    return token_limit_queryset(request, evaluations, "version__training_run__classifier_id")
 
 
 def _created(serializer, name: str, obj):
@@ -39,7 +62,7 @@ class EvaluationSetListApi(generics.ListAPIView):
     required_scope = EVALUATE
 
     def get_queryset(self):
-        return selectors.evaluation_sets_for(user=self.request.user)
+        return _sets(self.request)
 
     @extend_schema(
         request={"multipart/form-data": s.EvaluationSetCreateSerializer},
@@ -90,7 +113,7 @@ class EvaluationSetDetailApi(generics.RetrieveDestroyAPIView):
     required_scope = EVALUATE
 
     def get_queryset(self):
-        return selectors.evaluation_sets_for(user=self.request.user)
+        return _sets(self.request)
 
     def perform_destroy(self, instance):
         services.evaluation_set_delete(evaluation_set=instance)
@@ -105,14 +128,14 @@ class EvaluationListApi(generics.ListAPIView):
     required_scope = EVALUATE
 
     def get_queryset(self):
-        return selectors.evaluations_for(user=self.request.user)
+        return _evaluations(self.request)
 
     @extend_schema(request=s.EvaluationCreateSerializer, responses={202: s.EvaluationSerializer})
     def post(self, request):
         payload = s.EvaluationCreateSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         token_check_version(request, payload.validated_data["model"])
-        sets = selectors.evaluation_sets_for(user=request.user)
+        sets = _sets(request)
         evaluation_set = get_object_or_404(sets, pk=payload.validated_data["evaluation_set"])
         evaluation = services.evaluation_start(
             version=payload.validated_data["model"],
@@ -128,7 +151,7 @@ class EvaluationDetailApi(generics.RetrieveAPIView):
     required_scope = EVALUATE
 
     def get_queryset(self):
-        return selectors.evaluations_for(user=self.request.user)
+        return _evaluations(self.request)
 
 
 class EvaluationCompareApi(APIView):
@@ -144,7 +167,7 @@ class EvaluationCompareApi(APIView):
         responses={200: s.ComparisonSerializer},
     )
     def get(self, request):
-        visible = selectors.evaluations_for(user=request.user)
+        visible = _evaluations(request)
         ids = {}
         for side in ("before", "after"):
             value = request.query_params.get(side, "")

@@ -8,8 +8,10 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from accounts import services
 from classification import services as classification
 from classification.models import Prediction
+from evaluation.models import Evaluation, EvaluationSet
 from models_registry.models import ModelVersion
 from tests.conftest import photo
+from tests.models_registry.factories import LabelSetFactory
 from training import services as training
 from training.models import TrainingRun
 
@@ -112,3 +114,36 @@ def test_deleting_the_classifier_revokes_its_tokens(user, imagenet_model):
     token, _key = services.api_token_create(user=user, name="kit", classifier=soils)
     training.classifier_delete(classifier=soils)
     assert not type(token).objects.filter(pk=token.pk).exists()
+
+
+def test_it_reads_and_starts_evaluations_of_its_classifier_only(setup, user):
+    api_client, soils, soils_version, birds, birds_version = setup
+    for version in (soils_version, birds_version):  # each its own classes, as trained ones
+        version.label_set = LabelSetFactory(name=version.name, owner=user)
+        version.save(update_fields=["label_set"])
+    sets = {
+        version: EvaluationSet.objects.create(
+            name=version.name, label_set=version.label_set, owner=user, user=user
+        )
+        for version in (soils_version, birds_version)
+    }
+    for version, evaluation_set in sets.items():
+        Evaluation.objects.create(version=version, evaluation_set=evaluation_set, requested_by=user)
+    listed = api_client.get("/api/v1/evaluation-sets/").json()["results"]
+    assert [row["id"] for row in listed] == [sets[soils_version].pk]
+    listed = api_client.get("/api/v1/evaluations/").json()["results"]
+    assert [row["id"] for row in listed] == [Evaluation.objects.get(version=soils_version).pk]
+    other = Evaluation.objects.get(version=birds_version)
+    assert api_client.get(f"/api/v1/evaluations/{other.pk}/").status_code == 404
+    started = api_client.post(
+        "/api/v1/evaluations/",
+        {"model": birds_version.pk, "evaluation_set": sets[birds_version].pk},
+        format="json",
+    )
+    assert _refused(started, soils)
+    made = api_client.post(
+        "/api/v1/evaluation-sets/",
+        {"name": "x", "classifier": birds.pk, "archive": SimpleUploadedFile("a.zip", b"PK")},
+        format="multipart",
+    )
+    assert _refused(made, soils)
