@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from core.images import Preprocessing, image_to_tensor
-from models_registry.int8 import ServedFile, served_file, served_precision
 from models_registry.models import ModelVersion
 from models_registry.selectors import grouping_matrix, label_names_for_set
 
@@ -53,14 +52,13 @@ class SessionCache:
             return loaded
 
     def get(self, version: ModelVersion) -> _LoadedModel:
-        served = served_file(version)  # int8 when it passed its gate, else fp32
-        key = served.sha256
+        key = version.onnx_sha256
         if (loaded := self._cached(key)) is not None:
             return loaded
         with self._load_lock:
             if (loaded := self._cached(key)) is not None:
                 return loaded
-            loaded = self._load(served)
+            loaded = self._load(version)
             with self._lock:
                 self._items[key] = loaded
                 while len(self._items) > self.capacity:
@@ -75,16 +73,16 @@ class SessionCache:
         return len(self._items)
 
     @staticmethod
-    def _load(served: ServedFile) -> _LoadedModel:
+    def _load(version: ModelVersion) -> _LoadedModel:
         import onnxruntime as ort
 
-        if not served.file:
+        if not version.onnx_file:
             raise ApplicationError(
                 _("This model is not ready to classify yet."), code="model_not_ready", status=409
             )
-        with served.file.open("rb") as handle:
+        with version.onnx_file.open("rb") as handle:
             data = handle.read()
-        if hashlib.sha256(data).hexdigest() != served.sha256:
+        if hashlib.sha256(data).hexdigest() != version.onnx_sha256:
             raise ApplicationError(
                 _("The stored model file does not match its checksum."),
                 code="model_corrupt",
@@ -99,11 +97,6 @@ class SessionCache:
 
 
 sessions = SessionCache()
-
-
-def precision(version: ModelVersion) -> str:
-    """Which file answers for ``version``: "int8" or "fp32"."""
-    return served_precision(version)
 
 
 def preprocessing_for(version: ModelVersion) -> Preprocessing:

@@ -155,6 +155,22 @@ class BatchJob(LeasedJob, UploadedArchive):
 
         enqueue_later(batch_job_run_task, self.pk, delay=delay)
 
+    webhook_events = {"succeeded": "batch.finished", "failed": "batch.failed"}
+
+    def webhook_data(self) -> dict:
+        from django.urls import reverse
+
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "total": self.total,
+            "done": self.done,
+            "failed": self.failed,
+            "error": self.error,
+            "url": reverse("api:batch-detail", args=[self.pk]),
+            "results_url": reverse("api:batch-results", args=[self.pk]),
+        }
+
     def on_finished(self) -> None:
         """Items nobody will classify any more fail with a reason; the inputs go."""
         from django.db.models import F

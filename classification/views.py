@@ -204,11 +204,7 @@ def prediction_detail(request: HttpRequest, prediction_id: int) -> HttpResponse:
     return render(
         request,
         "classification/prediction_detail.html",
-        {
-            "prediction": prediction,
-            "classes": _classes(prediction, 10),
-            "hedged": hedged_for_display(prediction=prediction, language=get_language() or "en"),
-        },
+        {"prediction": prediction, "classes": _classes(prediction, 10)},
     )
 
 

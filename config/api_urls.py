@@ -10,4 +10,5 @@ urlpatterns = [
     path("", include("classification.api.urls")),
     path("", include("training.api.urls")),
     path("", include("evaluation.api.urls")),
+    path("", include("webhooks.api.urls")),
 ]

@@ -43,6 +43,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("accounts/", include("allauth.urls")),
     path("account/", include("accounts.urls")),
+    path("account/webhooks/", include("webhooks.urls")),
     path("models/", include("models_registry.urls")),
     path("classify/", include("classification.urls")),
     path("classifiers/", include("training.urls")),

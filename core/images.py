@@ -95,11 +95,7 @@ def open_image(
         raise ApplicationError(_("The file is empty."), code="empty_file")
     try:
         image = Image.open(io.BytesIO(data))
-        if image.format not in ALLOWED_FORMATS:
-            raise ApplicationError(
-                _("This image format is not supported. Use JPEG, PNG, GIF, WebP, BMP or TIFF."),
-                code="unsupported_format",
-            )
+        _format_check(image)
         width, height = image.size
         if width * height > _max_pixels() or width < 1 or height < 1:
             raise ApplicationError(
@@ -131,12 +127,44 @@ def open_image(
             _("The image is too large to open safely."), code="image_too_large"
         ) from error
     except UnidentifiedImageError as error:
-        raise ApplicationError(
-            _("The file is not an image, or its format is not supported."), code="not_an_image"
-        ) from error
+        raise _not_an_image() from error
     except (OSError, SyntaxError, ValueError, EOFError) as error:
         raise ApplicationError(
             _("The image is damaged or incomplete and cannot be read."), code="corrupt_image"
+        ) from error
+
+
+def _format_check(image: Image.Image) -> None:
+    if image.format not in ALLOWED_FORMATS:
+        raise ApplicationError(
+            _("This image format is not supported. Use JPEG, PNG, GIF, WebP, BMP or TIFF."),
+            code="unsupported_format",
+        )
+
+
+def _not_an_image() -> ApplicationError:
+    return ApplicationError(
+        _("The file is not an image, or its format is not supported."), code="not_an_image"
+    )
+
+
+def image_sniff(data: bytes) -> str:
+    """The format of an image, from its first bytes only (nothing is decoded):
+    what a file claims to be (its name, a Content-Type header) is not trusted.
+    ``open_image`` does the full checks later."""
+    if not data:
+        raise ApplicationError(_("The file is empty."), code="empty_file")
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            _format_check(image)
+            return image.format
+    except ApplicationError:
+        raise
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as error:
+        raise _not_an_image() from error
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ApplicationError(
+            _("The image is too large to open safely."), code="image_too_large"
         ) from error
 
 

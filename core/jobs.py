@@ -27,6 +27,7 @@ from django.apps import apps
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q
+from django.dispatch import Signal
 from django.utils import timezone, translation
 
 _metric_collectors: list = []
@@ -108,9 +109,10 @@ def lease_kept(*, job, worker: str):
         thread.join()
 
 
-def job_release(*, job, worker: str) -> bool:
-    """Hands a running job back to the queue (graceful stop); another worker
-    resumes it."""
+def job_release(*, job, worker: str, delay: float = 0, **fields) -> bool:
+    """Hands a running job back to the queue (graceful stop, or a retry after
+    ``delay`` seconds); another worker resumes it."""
+    now = timezone.now()
     with transaction.atomic():
         released = (
             type(job)
@@ -119,12 +121,13 @@ def job_release(*, job, worker: str) -> bool:
                 status=job.Status.QUEUED,
                 worker="",
                 lease_expires_at=None,
-                runnable_at=timezone.now(),
-                updated_at=timezone.now(),
+                runnable_at=now + timedelta(seconds=delay),
+                updated_at=now,
+                **fields,
             )
         )
         if released:
-            transaction.on_commit(job.enqueue)
+            transaction.on_commit(lambda: job.enqueue(delay=delay))
     return released == 1
 
 
@@ -144,16 +147,24 @@ def job_finish(*, job, status: str, worker: str | None = None, **fields) -> bool
     return ended == 1
 
 
+# Sent once a job has ended by any path, after its ``on_finished`` (webhooks
+# listen: ``LeasedJob.webhook_events``).
+job_ended = Signal()
+
+
 def _finished(job) -> None:
     job.refresh_from_db()
     job.on_finished()
+    job_ended.send(sender=type(job), job=job)
 
 
-def retry_delay(attempts: int) -> float:
+def retry_delay(attempts: int, *, base: float | None = None, cap: float | None = None) -> float:
     """Backoff before a job whose worker vanished runs again: 2, 4, 8... seconds,
-    at most RETRY_MAX_DELAY, so a job that crashes workers cannot hammer them."""
-    delay = settings.RETRY_BASE_DELAY * 2 ** max(0, attempts - 1)
-    return float(min(delay, settings.RETRY_MAX_DELAY))
+    at most RETRY_MAX_DELAY, so a job that crashes workers cannot hammer them.
+    Jobs with their own pace (webhook deliveries) pass ``base`` and ``cap``."""
+    base = settings.RETRY_BASE_DELAY if base is None else base
+    cap = settings.RETRY_MAX_DELAY if cap is None else cap
+    return float(min(base * 2 ** max(0, attempts - 1), cap))
 
 
 def enqueue_later(task, *args, delay: float = 0) -> None:

@@ -107,6 +107,14 @@ class LeasedJob(TimeStampedModel):
     def on_finished(self) -> None:
         """Called once the job has ended by any path (cleanup of its inputs)."""
 
+    # The webhook event an ending sends to the job's user, by final status
+    # (e.g. {"succeeded": "batch.finished"}); none when empty.
+    webhook_events: dict[str, str] = {}
+
+    def webhook_data(self) -> dict:
+        """What a webhook event says about this job (``data.object``)."""
+        return {"id": self.pk, "status": self.status, "error": self.error}
+
 
 def _archive_path(instance, filename: str) -> str:
     return f"uploads/{uuid.uuid4().hex}.zip"

@@ -41,6 +41,20 @@ def _clear_cache():
 
 
 @pytest.fixture
+def stand_in(settings):
+    """A local HTTP server standing in for the internet (tests/http_stand_in.py),
+    reachable over http although it is on 127.0.0.1: the test-only allowances
+    of core.fetch (off by default, refused by production settings)."""
+    from tests import http_stand_in
+
+    settings.FETCH_ALLOW_HTTP = True
+    settings.FETCH_ALLOWED_NETWORKS = ["127.0.0.1/32"]
+    server = http_stand_in.start()
+    yield server
+    http_stand_in.stop(server)
+
+
+@pytest.fixture
 def password() -> str:
     return PASSWORD
 

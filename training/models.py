@@ -169,6 +169,22 @@ class TrainingRun(LeasedJob):
             return {"status": self.Status.CANCELLED, "error": ""}
         return super().give_up()
 
+    webhook_events = {"succeeded": "training.finished", "failed": "training.failed"}
+
+    def webhook_data(self) -> dict:
+        from django.urls import reverse
+
+        return {
+            "id": self.pk,
+            "status": self.status,
+            "classifier": self.classifier_id,
+            "number": self.number,
+            "model": self.model_version_id,
+            "error": self.error,
+            "url": reverse("api:training-run-detail", args=[self.pk]),
+            "classifier_url": reverse("api:classifier-detail", args=[self.classifier_id]),
+        }
+
 
 class ExampleImport(PhotoImport):
     """A zip of example photos (one folder per class), checked and added by a

@@ -90,7 +90,34 @@ class ClassifyOptionsSerializer(PreviewOptionsSerializer):
 
 
 def _images_field():
-    return Base64ImageSerializer(many=True)
+    return Base64ImageSerializer(many=True, required=False)
+
+
+class ImageSourcesSerializer(serializers.Serializer):
+    """JSON names its images in one of three ways: the bytes, or addresses."""
+
+    url = serializers.CharField(
+        required=False,
+        max_length=2000,
+        help_text=_(
+            "An https address of one image, fetched by the server (public addresses only; "
+            "size and time limited; the bytes must be an image)."
+        ),
+    )
+    urls = serializers.ListField(
+        child=serializers.CharField(max_length=2000),
+        required=False,
+        min_length=1,
+        help_text=_("Several image addresses: each one answered on its own, like files."),
+    )
+
+    def validate(self, attrs):
+        given = [key for key in ("images", "url", "urls") if attrs.get(key)]
+        if len(given) != 1:
+            raise serializers.ValidationError(
+                _("Send exactly one of images (base64), url or urls.")
+            )
+        return super().validate(attrs)
 
 
 def _files_field():
@@ -100,7 +127,7 @@ def _files_field():
     )
 
 
-class ClassifyJsonSerializer(ClassifyOptionsSerializer):
+class ClassifyJsonSerializer(ImageSourcesSerializer, ClassifyOptionsSerializer):
     images = _images_field()
 
 
@@ -108,7 +135,7 @@ class ClassifyMultipartSerializer(ClassifyOptionsSerializer):
     file = _files_field()
 
 
-class PreviewJsonSerializer(PreviewOptionsSerializer):
+class PreviewJsonSerializer(ImageSourcesSerializer, PreviewOptionsSerializer):
     images = _images_field()
 
 

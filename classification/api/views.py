@@ -18,6 +18,7 @@ from classification.hedging import hedge_threshold
 from classification.models import Prediction
 from classification.services.contract import model_version_expect
 from classification.sorted_zip import batch_sorted_zip_response
+from core.fetch import image_uploads_from_urls
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as _read_body
 
@@ -73,7 +74,15 @@ class ClassificationListApi(generics.ListAPIView):
         },
         description=(
             "Classify one or several images synchronously. Multipart: one or more `file` fields. "
-            "JSON: `images` as base64. Names come in the request's language (Accept-Language). "
+            "JSON: `images` as base64, or `url` (one https address) or `urls` (several), fetched "
+            "by the server: only public addresses (private, loopback, link-local and metadata "
+            "addresses are refused, redirects too), at most FETCH_MAX_MB and "
+            "FETCH_TIMEOUT_SECONDS per address, and the bytes must be an image whatever the "
+            "Content-Type says. One `url` that fails answers with its code: `url_refused` or "
+            "`url_invalid` (400), `url_too_large` (413), `url_unreachable`, `url_timeout` or "
+            "`url_http_error` (422), `not_an_image` (400); each of several `urls` is answered "
+            "in `errors` like a file. "
+            "Names come in the request's language (Accept-Language). "
             "Every file is answered on its own: `results` holds the classified ones and "
             "`errors` the others with their reason (`index` is a file's place in the request). "
             "201 when at least one was classified and stored, 200 with `store=false`. "
@@ -143,7 +152,9 @@ def _classify_request(request, *, options, json):
         payload = json(data=data)
         payload.is_valid(raise_exception=True)
         validated = payload.validated_data
-        uploads = [services.Upload(name=i["name"], data=i["data"]) for i in validated["images"]]
+        images = validated.get("images") or []
+        uploads = [services.Upload(name=i["name"], data=i["data"]) for i in images]
+        uploads += image_uploads_from_urls(url=validated.get("url"), urls=validated.get("urls"))
     else:
         payload = options(data=data)
         payload.is_valid(raise_exception=True)

@@ -7,7 +7,6 @@ test settings add defaults; production settings demand real values.
 from pathlib import Path
 
 import environ
-from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -97,6 +96,7 @@ LOCAL_APPS = [
     "classification",
     "training",
     "evaluation",
+    "webhooks",
 ]
 # core first among the rest: its db_worker (which outlives database restarts)
 # replaces django_tasks_db's command of the same name.
@@ -408,13 +408,6 @@ ACCOUNT_ALLOW_SIGNUP = env.bool("DJANGO_ACCOUNT_ALLOW_SIGNUP", default=True)
 # ------------------------------------------------------------------------------
 # Threads per ONNX Runtime session; 0 lets ONNX Runtime use every core.
 INFERENCE_THREADS = env.int("DJANGO_INFERENCE_THREADS", default=0)
-# "auto": a version's int8 variant serves when it passed its gate; "fp32": never.
-INFERENCE_PRECISION = env.str("DJANGO_INFERENCE_PRECISION", default="auto")
-if INFERENCE_PRECISION not in ("auto", "fp32"):
-    raise ImproperlyConfigured("DJANGO_INFERENCE_PRECISION must be auto or fp32.")
-# Validation, training and bootstrap build an int8 variant of every model (about
-# half a minute of a models worker's time for EfficientNet-Lite0); off: fp32 only.
-MODEL_INT8_VARIANTS = env.bool("DJANGO_MODEL_INT8_VARIANTS", default=True)
 # How long a process may keep answering with the version an alias pointed to.
 ALIAS_CACHE_SECONDS = env.float("DJANGO_ALIAS_CACHE_SECONDS", default=2.0)
 IMAGE_MAX_PIXELS = env.int("DJANGO_IMAGE_MAX_PIXELS", default=40_000_000)
@@ -464,6 +457,25 @@ RETRY_MAX_DELAY = env.float("DJANGO_RETRY_MAX_DELAY", default=300.0)
 BATCH_RUNNERS_PER_JOB = env.int("DJANGO_BATCH_RUNNERS_PER_JOB", default=4)
 STORED_IMAGE_MAX_SIDE = 2048
 THUMBNAIL_SIDE = 320
+
+# Addresses fetched for users: image URLs and webhook deliveries (core/fetch.py)
+# ------------------------------------------------------------------------------
+FETCH_MAX_BYTES = env.int("DJANGO_FETCH_MAX_MB", default=20) * 2**20
+# One limit for the whole exchange: connecting, redirects and the body.
+FETCH_TIMEOUT_SECONDS = env.float("DJANGO_FETCH_TIMEOUT_SECONDS", default=10.0)
+FETCH_MAX_REDIRECTS = env.int("DJANGO_FETCH_MAX_REDIRECTS", default=3)
+CLASSIFY_MAX_URLS = env.int("DJANGO_CLASSIFY_MAX_URLS", default=5)
+# Development and tests only: plain http, and private networks that may be
+# reached anyway (a local test server: 127.0.0.1/32). Production refuses both.
+FETCH_ALLOW_HTTP = env.bool("DJANGO_FETCH_ALLOW_HTTP", default=False)
+FETCH_ALLOWED_NETWORKS = env.list("DJANGO_FETCH_ALLOWED_NETWORKS", default=[])
+# Webhooks: endpoints per user; deliveries retried after 30 s, 1, 2, 4... minutes.
+WEBHOOK_ENDPOINTS_PER_USER = env.int("DJANGO_WEBHOOK_ENDPOINTS_PER_USER", default=10)
+WEBHOOK_TIMEOUT_SECONDS = env.float("DJANGO_WEBHOOK_TIMEOUT_SECONDS", default=10.0)
+WEBHOOK_MAX_ATTEMPTS = env.int("DJANGO_WEBHOOK_MAX_ATTEMPTS", default=6)
+WEBHOOK_RETRY_BASE_SECONDS = env.float("DJANGO_WEBHOOK_RETRY_BASE_SECONDS", default=30.0)
+WEBHOOK_RETRY_MAX_SECONDS = env.float("DJANGO_WEBHOOK_RETRY_MAX_SECONDS", default=3600.0)
+WEBHOOK_LEASE_SECONDS = 60
 
 # Custom classifiers (training app)
 # ------------------------------------------------------------------------------

@@ -1,7 +1,18 @@
 """Production: every secret comes from the environment, with no default."""
 
+from django.core.exceptions import ImproperlyConfigured
+
 from .base import *  # noqa: F403
-from .base import LOGGING, REST_FRAMEWORK, STORAGES, _database, _mailer, env
+from .base import (
+    FETCH_ALLOW_HTTP,
+    FETCH_ALLOWED_NETWORKS,
+    LOGGING,
+    REST_FRAMEWORK,
+    STORAGES,
+    _database,
+    _mailer,
+    env,
+)
 
 SECRET_KEY = env("DJANGO_SECRET_KEY")
 # Only the site's names: probes and scrapes by pod IP or 127.0.0.1 are answered
@@ -91,3 +102,9 @@ if env("DJANGO_LOG_FORMAT", default="json") == "json":
         "formatters": {**LOGGING["formatters"], "json": {"()": "core.logging.JsonFormatter"}},
         "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     }
+
+# Fetching for users (image URLs, webhooks): the test allowances never apply here.
+if FETCH_ALLOW_HTTP or FETCH_ALLOWED_NETWORKS:
+    raise ImproperlyConfigured(
+        "DJANGO_FETCH_ALLOW_HTTP and DJANGO_FETCH_ALLOWED_NETWORKS are for development and tests."
+    )

@@ -45,6 +45,7 @@ class Site:
     run: int
     version: int
     model: int
+    webhook: int
 
 
 def _site(imagenet_model) -> Site:
@@ -89,6 +90,7 @@ def _site(imagenet_model) -> Site:
     from classification.models import BatchJob, Prediction
 
     return Site(
+        webhook=_webhook(user),
         user=user,
         staff=staff,
         prediction=Prediction.objects.filter(user=user).order_by("id").first().pk,
@@ -99,6 +101,32 @@ def _site(imagenet_model) -> Site:
         version=run.model_version_id,
         model=imagenet_model.pk,
     )
+
+
+def _webhook(user) -> int:
+    """An endpoint with a long address and a failed delivery (rows written
+    directly: its address is public, and nothing is sent from here)."""
+    from webhooks.models import WebhookDelivery, WebhookEndpoint
+
+    endpoint = WebhookEndpoint.objects.create(
+        user=user,
+        url="https://hooks.example.org/picsort/a-rather-long-path/that-keeps-going?token=abcdef",
+        events=["batch.finished", "training.finished", "training.failed"],
+        description="Build server",
+        secret="whsec_walker",
+    )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint,
+        event="batch.finished",
+        status="failed",
+        attempts=6,
+        response_status=500,
+        error="The receiver answered with HTTP status 500.",
+    )
+    WebhookDelivery.objects.create(
+        endpoint=endpoint, event="webhook.test", status="succeeded", attempts=1, response_status=200
+    )
+    return endpoint.pk
 
 
 def _pages(role: str, site: Site) -> dict[str, str]:
@@ -121,7 +149,6 @@ def _pages(role: str, site: Site) -> dict[str, str]:
             ),
             "admin-aliases": reverse("admin:models_registry_modelalias_changelist"),
             "admin-grouping-add": reverse("admin:models_registry_grouping_add"),
-            "admin-grouping-wordnet": reverse("admin:models_registry_grouping_wordnet"),
             "admin-users": reverse("admin:accounts_user_changelist"),
             "admin-classifiers": reverse("admin:training_classifier_changelist"),
             "classify": reverse("classification:classify"),
@@ -150,6 +177,9 @@ def _pages(role: str, site: Site) -> dict[str, str]:
         "password-change": reverse("account_change_password"),
         "connections": reverse("socialaccount_connections"),
         "tokens-revoke-all": reverse("accounts:token_revoke_all"),
+        "webhooks": reverse("webhooks:list"),
+        "webhook": reverse("webhooks:detail", args=[site.webhook]),
+        "webhook-created": reverse("webhooks:created"),
         "account-delete": reverse("accounts:delete"),
         "logout": reverse("account_logout"),
     }

@@ -22,6 +22,31 @@ def readme_api_examples() -> str:
     return block.group(1)
 
 
+def readme_block(name: str, language: str = "sh") -> str:
+    """The code of a README block marked ``<!-- name -->`` ... ``<!-- /name -->``."""
+    text = (ROOT / "README.md").read_text()
+    block = re.search(rf"<!-- {name} -->\s*```{language}\n(.*?)```\s*<!-- /{name} -->", text, re.S)
+    assert block, f"the README lost its {name} block"
+    return block.group(1)
+
+
+def readme_commands_run(script: str, *, cwd, base: str, token: str, timeout=120) -> list[str]:
+    """Runs a README block's commands as written (continued lines joined) with
+    BASE and TOKEN set; the output of each curl, in order."""
+    script = re.sub(r"\\\n\s*", "", script)
+    lines = [f"{line}\necho '---'" if "curl " in line else line for line in script.splitlines()]
+    lines = [f"BASE={base}", f"TOKEN={token}", *lines]
+    result = subprocess.run(
+        ["bash", "-euo", "pipefail", "-c", "\n".join(lines)],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+    assert result.returncode == 0, result.stderr + result.stdout[-3000:]
+    return result.stdout.split("---")[:-1]
+
+
 @pytest.mark.django_db(transaction=True, reset_sequences=True)
 def test_readme_curl_examples_work_as_written(live_server, user, imagenet_model, tmp_path):
     _token, key = api_token_create(user=user, name="readme")
