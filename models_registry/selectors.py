@@ -154,6 +154,35 @@ class BroaderClasses:
 
 
 _broader: dict[tuple, BroaderClasses | None] = {}
+# A label set's groupings, looked up at most every GROUPINGS_TTL seconds per
+# process (a grouping made here is seen at once: ``broader_classes_forget``).
+GROUPINGS_TTL = 30.0
+_groupings_of: dict[int, tuple[float, tuple]] = {}
+
+
+def broader_classes_forget() -> None:
+    """A grouping was made: look the groupings up again on the next answer."""
+    with _label_names_lock:
+        _groupings_of.clear()
+
+
+def _latest_groupings(label_set_id: int) -> tuple:
+    """The ids of the newest version of each shared grouping of a label set."""
+    now = time.monotonic()
+    with _label_names_lock:
+        seen = _groupings_of.get(label_set_id)
+    if seen is not None and now - seen[0] < GROUPINGS_TTL:
+        return seen[1]
+    groupings = (
+        LabelSet.objects.filter(grouping_of_id=label_set_id, owner__isnull=True)
+        .order_by("name", "-version")
+        .values_list("pk", "name")
+    )
+    # Newest first per name: the last one written for a name is its newest.
+    latest = tuple(sorted({name: pk for pk, name in reversed(list(groupings))}.values()))
+    with _label_names_lock:
+        _groupings_of[label_set_id] = (now, latest)
+    return latest
 
 
 def broader_classes(*, label_set: LabelSet) -> BroaderClasses | None:
@@ -161,13 +190,7 @@ def broader_classes(*, label_set: LabelSet) -> BroaderClasses | None:
     classifier). Kept per process; a new grouping changes the cache key."""
     if label_set.grouping_of_id is not None or label_set.owner_id is not None:
         return None
-    groupings = tuple(
-        LabelSet.objects.filter(grouping_of_id=label_set.pk, owner__isnull=True)
-        .order_by("name", "-version")
-        .values_list("pk", "name")
-    )
-    # The newest version of each grouping (ordered newest first per name).
-    latest = tuple(sorted({name: pk for pk, name in reversed(groupings)}.values()))
+    latest = _latest_groupings(label_set.pk)
     key = (label_set.pk, label_set.created_at.isoformat(), latest)
     with _label_names_lock:
         if key in _broader:

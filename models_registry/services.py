@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from accounts.models import User
 from core.exceptions import ApplicationError
 from core.storage import storage_errors
+from models_registry import selectors
 from models_registry.label_files import LabelData, parse_label_file, validate_labels
 from models_registry.model_files import (
     KERAS_PREPROCESSING,
@@ -425,6 +426,9 @@ def grouping_create(
             label.catch_all = True
             label.save(update_fields=["catch_all"])
         label.members.set([base_labels[key] for key in group.members])
+    # Hedged answers use groupings as broader classes: from now on, everywhere.
+    selectors.broader_classes_forget()
+    transaction.on_commit(selectors.broader_classes_forget)
     return ModelVersion.objects.create(
         name=label_set.name,
         version=_next_version_number(ModelVersion, label_set.name),
