@@ -204,7 +204,11 @@ def prediction_detail(request: HttpRequest, prediction_id: int) -> HttpResponse:
     return render(
         request,
         "classification/prediction_detail.html",
-        {"prediction": prediction, "classes": _classes(prediction, 10)},
+        {
+            "prediction": prediction,
+            "classes": _classes(prediction, 10),
+            "hedged": hedged_for_display(prediction=prediction, language=get_language() or "en"),
+        },
     )
 
 

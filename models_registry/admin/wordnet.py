@@ -6,7 +6,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 
 from core.exceptions import ApplicationError
@@ -38,6 +38,12 @@ class WordNetGroupingForm(forms.Form):
         from django.contrib.admin.widgets import FilteredSelectMultiple
 
         tree = hierarchy.wordnet()
+        language = (get_language() or "en").split("-")[0]
+
+        def name(synset: str) -> str:
+            node = tree.synsets[synset]
+            return node.translations.get(language) or node.name
+
         self.fields["level"].choices = [("", "—")] + [
             (
                 level,
@@ -46,7 +52,7 @@ class WordNetGroupingForm(forms.Form):
                     "level": level,
                     "count": count,
                     "examples": ", ".join(
-                        g.name for g in hierarchy.groups_at_level(keys, level)[:4]
+                        name(g.key) for g in hierarchy.groups_at_level(keys, level)[:4]
                     ),
                 },
             )
@@ -54,7 +60,7 @@ class WordNetGroupingForm(forms.Form):
             if count <= MAX_GROUPS
         ]
         choices = [
-            (synset, f"{tree.synsets[synset].name} ({count}, {synset})")
+            (synset, f"{name(synset)} ({count}, {synset})")
             for synset, _name, count in hierarchy.synset_choices(keys)
         ]
         self.fields["synsets"].choices = choices

@@ -149,6 +149,7 @@ def _pages(role: str, site: Site) -> dict[str, str]:
             ),
             "admin-aliases": reverse("admin:models_registry_modelalias_changelist"),
             "admin-grouping-add": reverse("admin:models_registry_grouping_add"),
+            "admin-grouping-wordnet": reverse("admin:models_registry_grouping_wordnet"),
             "admin-users": reverse("admin:accounts_user_changelist"),
             "admin-classifiers": reverse("admin:training_classifier_changelist"),
             "classify": reverse("classification:classify"),

@@ -144,3 +144,12 @@ def test_the_classify_page_shows_it_in_both_languages(client, user, imagenet_mod
         html = page.content.decode()
         assert page.status_code == 200 and text in html, html[:2000]
         assert 'class="hedged-contributors"' in html
+
+
+def test_the_classification_page_shows_it_later(client, user, imagenet_model, api_client):
+    api_client.force_authenticate(user)
+    result = _classify(api_client, "chelsea.png")
+    client.force_login(user)
+    page = client.get(f"/classify/history/{result['id']}/", HTTP_ACCEPT_LANGUAGE="es")
+    html = page.content.decode()
+    assert page.status_code == 200 and "Probablemente un tipo de gato doméstico (" in html

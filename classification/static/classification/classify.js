@@ -202,10 +202,10 @@
     box.hidden = !hedged;
     if (!hedged) { return; }
     box.querySelector(".hedged-answer").textContent = format(strings.probably, {
-      name: hedged.name, percent: Math.round(hedged.confidence * 100) + " %"
+      name: hedged.name, percent: Math.round(hedged.confidence * 100) + "\u00a0%"
     });
     box.querySelector(".hedged-contributors").textContent = hedged.contributors
-      .map(function (item) { return item.name + " " + Math.round(item.probability * 100) + " %"; })
+      .map(function (item) { return item.name + " " + Math.round(item.probability * 100) + "\u00a0%"; })
       .join(", ");
   }
 
