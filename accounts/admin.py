@@ -24,10 +24,27 @@ class UserAdmin(DjangoUserAdmin):
 
 @admin.register(ApiToken)
 class ApiTokenAdmin(admin.ModelAdmin):
-    list_display = ["name", "user", "key_prefix", "created_at", "last_used_at"]
+    list_display = [
+        "name",
+        "user",
+        "key_prefix",
+        "scopes",
+        "classifier",
+        "expires_at",
+        "created_at",
+        "last_used_at",
+    ]
     search_fields = ["name", "user__email"]
-    readonly_fields = ["key_prefix", "key_digest", "created_at", "last_used_at"]
-    list_select_related = ["user"]
+    # What a token may do is its owner's choice, made when it is created.
+    readonly_fields = [
+        "key_prefix",
+        "key_digest",
+        "scopes",
+        "classifier",
+        "created_at",
+        "last_used_at",
+    ]
+    list_select_related = ["user", "classifier"]
 
     def has_add_permission(self, request) -> bool:
         # A key is only ever shown to its owner, from the profile page.

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from core.exceptions import ApplicationError
 from core.images import Preprocessing, image_to_tensor
+from models_registry.int8 import ServedFile, served_file, served_precision
 from models_registry.models import ModelVersion
 from models_registry.selectors import grouping_matrix, label_names_for_set
 
@@ -52,13 +53,14 @@ class SessionCache:
             return loaded
 
     def get(self, version: ModelVersion) -> _LoadedModel:
-        key = version.onnx_sha256
+        served = served_file(version)  # int8 when it passed its gate, else fp32
+        key = served.sha256
         if (loaded := self._cached(key)) is not None:
             return loaded
         with self._load_lock:
             if (loaded := self._cached(key)) is not None:
                 return loaded
-            loaded = self._load(version)
+            loaded = self._load(served)
             with self._lock:
                 self._items[key] = loaded
                 while len(self._items) > self.capacity:
@@ -73,16 +75,16 @@ class SessionCache:
         return len(self._items)
 
     @staticmethod
-    def _load(version: ModelVersion) -> _LoadedModel:
+    def _load(served: ServedFile) -> _LoadedModel:
         import onnxruntime as ort
 
-        if not version.onnx_file:
+        if not served.file:
             raise ApplicationError(
                 _("This model is not ready to classify yet."), code="model_not_ready", status=409
             )
-        with version.onnx_file.open("rb") as handle:
+        with served.file.open("rb") as handle:
             data = handle.read()
-        if hashlib.sha256(data).hexdigest() != version.onnx_sha256:
+        if hashlib.sha256(data).hexdigest() != served.sha256:
             raise ApplicationError(
                 _("The stored model file does not match its checksum."),
                 code="model_corrupt",
@@ -97,6 +99,11 @@ class SessionCache:
 
 
 sessions = SessionCache()
+
+
+def precision(version: ModelVersion) -> str:
+    """Which file answers for ``version``: "int8" or "fp32"."""
+    return served_precision(version)
 
 
 def preprocessing_for(version: ModelVersion) -> Preprocessing:

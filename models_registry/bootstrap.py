@@ -5,6 +5,7 @@ import tempfile
 from pathlib import Path
 from typing import NamedTuple
 
+from django.conf import settings
 from django.core.files import File
 from django.utils.translation import gettext as _
 
@@ -42,7 +43,8 @@ def imagenet_label_set_ensure() -> LabelSet:
 
 def pretrained_model_ensure(*, variant_key: str = "lite0", activate: bool = True) -> ModelVersion:
     """Converts, validates and registers the pretrained model unless a ready one
-    exists; points the ``default`` alias at it when nothing else is active."""
+    exists, with its int8 variant (``int8``); points the ``default`` alias at it
+    when nothing else is active."""
     from models_registry.validation_jobs import model_version_validate
 
     variant = VARIANTS[variant_key]
@@ -76,6 +78,10 @@ def pretrained_model_ensure(*, variant_key: str = "lite0", activate: bool = True
                 _("The pretrained model failed validation: %(error)s") % {"error": version.error},
                 code="bootstrap_failed",
             )
+    if settings.MODEL_INT8_VARIANTS and version.int8_gate.get("reason", "off") == "off":
+        from models_registry.int8 import model_version_int8_build  # made without one
+
+        version = model_version_int8_build(version=version)
     if activate and not ModelAlias.objects.filter(name=services.DEFAULT_ALIAS).exists():
         services.model_alias_point(alias=services.DEFAULT_ALIAS, version=version)
     return version

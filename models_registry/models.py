@@ -25,6 +25,10 @@ def _onnx_upload_to(instance: "ModelVersion", filename: str) -> str:
     return f"models/{uuid.uuid4().hex}/model.onnx"
 
 
+def _int8_upload_to(instance: "ModelVersion", filename: str) -> str:
+    return f"models/{uuid.uuid4().hex}/model.int8.onnx"
+
+
 def _owner_field() -> models.ForeignKey:
     """Set for a user's own classifier (and its classes): private to that user,
     deleted with the account. Empty: shared."""
@@ -176,6 +180,15 @@ class ModelVersion(TimeStampedModel):
         _("ONNX file"), upload_to=_onnx_upload_to, max_length=255, blank=True
     )
     onnx_sha256 = models.CharField(_("ONNX SHA-256"), max_length=64, blank=True)
+
+    # The int8 variant (static quantization, see ``quantization``) and its gate:
+    # {"passed", "agreement", "accuracy_fp32", "accuracy_int8", "photos",
+    # "labelled", "measured_on", "reason"}; served only when it passed.
+    int8_file = models.FileField(
+        _("int8 ONNX file"), upload_to=_int8_upload_to, max_length=255, blank=True
+    )
+    int8_sha256 = models.CharField(_("int8 ONNX SHA-256"), max_length=64, blank=True)
+    int8_gate = models.JSONField(_("int8 gate"), default=dict, blank=True)
 
     input_size = models.PositiveIntegerField(_("input size"), default=224)
     # {"resize": 256, "crop": 224, "mean": [...], "std": [...], "output": "logits"}

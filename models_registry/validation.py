@@ -38,6 +38,7 @@ class Result:
     input_size: int
     metrics: dict
     output: str = "logits"  # or "probabilities" when the last layer is a softmax
+    int8: object = None  # int8.Int8Build, added by the validation job
 
 
 def validate_and_convert(

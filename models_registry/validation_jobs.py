@@ -112,7 +112,7 @@ def _validate(version: ModelVersion, lost):
     with tempfile.TemporaryDirectory(prefix="model-") as workdir:
         try:
             local = _local_copy(version, workdir)
-            return validate_and_convert(
+            result = validate_and_convert(
                 model_path=local,
                 num_labels=num_labels,
                 model_format=version.format,
@@ -128,6 +128,31 @@ def _validate(version: ModelVersion, lost):
                 _("An unexpected error stopped the validation (%(error)s).")
                 % {"error": type(error).__name__}
             ) from error
+    progress("int8")
+    result.int8 = _int8(version, result, tick)
+    return result
+
+
+def _int8(version: ModelVersion, result, tick):
+    """The int8 variant and its gate; whatever happens to it, the fp32 model
+    stands (only a lost lease stops the validation)."""
+    from core.images import Preprocessing
+    from models_registry.int8 import Int8Build, int8_build, labelled_photos_for
+
+    version.input_size = result.input_size  # as validated; saved with the result
+    try:
+        return int8_build(
+            onnx=result.onnx,
+            spec=Preprocessing.from_spec(version.preprocessing, size=result.input_size),
+            output=result.output,
+            labelled=labelled_photos_for(version),
+            tick=tick,
+        )
+    except _LeaseLost:
+        raise
+    except Exception as error:
+        logger.exception("model version %s: the int8 variant could not be built", version.pk)
+        return Int8Build(None, {"passed": False, "reason": "error", "error": type(error).__name__})
 
 
 def _ready(version: ModelVersion, result) -> None:
@@ -148,6 +173,13 @@ def _ready(version: ModelVersion, result) -> None:
     except BaseException:
         version.onnx_file.delete(save=False)  # no orphan artefact
         raise
+    if result.int8 is not None:
+        from models_registry.int8 import model_version_int8_store
+
+        try:
+            model_version_int8_store(version=version, build=result.int8)
+        except Exception:  # the fp32 version is ready; it is served without int8
+            logger.exception("model version %s: the int8 variant could not be saved", version.pk)
 
 
 def model_validation_run(*, validation_id: int, worker: str | None = None) -> ModelVersion | None:

@@ -7,6 +7,7 @@ test settings add defaults; production settings demand real values.
 from pathlib import Path
 
 import environ
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
@@ -408,6 +409,13 @@ ACCOUNT_ALLOW_SIGNUP = env.bool("DJANGO_ACCOUNT_ALLOW_SIGNUP", default=True)
 # ------------------------------------------------------------------------------
 # Threads per ONNX Runtime session; 0 lets ONNX Runtime use every core.
 INFERENCE_THREADS = env.int("DJANGO_INFERENCE_THREADS", default=0)
+# "auto": a version's int8 variant serves when it passed its gate; "fp32": never.
+INFERENCE_PRECISION = env.str("DJANGO_INFERENCE_PRECISION", default="auto")
+if INFERENCE_PRECISION not in ("auto", "fp32"):
+    raise ImproperlyConfigured("DJANGO_INFERENCE_PRECISION must be auto or fp32.")
+# Validation, training and bootstrap build an int8 variant of every model (about
+# half a minute of a models worker's time for EfficientNet-Lite0); off: fp32 only.
+MODEL_INT8_VARIANTS = env.bool("DJANGO_MODEL_INT8_VARIANTS", default=True)
 # How long a process may keep answering with the version an alias pointed to.
 ALIAS_CACHE_SECONDS = env.float("DJANGO_ALIAS_CACHE_SECONDS", default=2.0)
 IMAGE_MAX_PIXELS = env.int("DJANGO_IMAGE_MAX_PIXELS", default=40_000_000)

@@ -36,3 +36,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
 ALIAS_CACHE_SECONDS = 0  # tests move aliases and expect the next request to see it
+# Building int8 variants takes a models worker half a minute per model: only the
+# tests that check them turn it on (tests/models_registry/test_int8.py).
+MODEL_INT8_VARIANTS = env.bool("DJANGO_MODEL_INT8_VARIANTS", default=False)

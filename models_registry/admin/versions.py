@@ -74,6 +74,7 @@ class ModelVersionAdmin(ServiceAdmin):
         "input_size",
         "preprocessing",
         "metrics",
+        "int8_variant",
         "notes",
         "created_by",
         "created_at",
@@ -96,6 +97,17 @@ class ModelVersionAdmin(ServiceAdmin):
     @admin.display(description=_("step"))
     def progress_step(self, obj: ModelVersion) -> str:
         return obj.progress.get("step", "")
+
+    @admin.display(description=_("int8 variant"))
+    def int8_variant(self, obj: ModelVersion) -> str:
+        """The gate's numbers and which file answers for this version now."""
+        from models_registry.int8 import int8_gate_summary, served_precision
+
+        return format_html(
+            "{}<br>{}",
+            int8_gate_summary(obj.int8_gate),
+            _("Served now: %(precision)s.") % {"precision": served_precision(obj)},
+        )
 
     @admin.display(description=_("aliases"))
     def aliases_list(self, obj: ModelVersion) -> str:

@@ -59,10 +59,52 @@ class LabelSetUploadSerializer(serializers.Serializer):
     file = serializers.FileField(help_text=_(".txt, .csv (key,name[,name_es]) or .json"))
 
 
+class Int8GateSerializer(serializers.Serializer):
+    """The version's int8 variant: the gate it had to pass to be served."""
+
+    built = serializers.BooleanField(help_text=_("Whether an int8 variant was tried."))
+    passed = serializers.BooleanField()
+    served = serializers.ChoiceField(
+        choices=["int8", "fp32"], help_text=_("Which file answers for this version now.")
+    )
+    agreement = serializers.FloatField(
+        allow_null=True, help_text=_("Share of photos whose top class is the same as fp32's.")
+    )
+    accuracy_fp32 = serializers.FloatField(allow_null=True)
+    accuracy_int8 = serializers.FloatField(allow_null=True)
+    photos = serializers.IntegerField(allow_null=True)
+    measured_on = serializers.CharField(
+        allow_null=True,
+        help_text=_("evaluation_set, validation_photos or calibration_split (held-out photos)."),
+    )
+    reason = serializers.CharField(
+        help_text=_("Why it did not pass: agreement, accuracy, error, off (empty: it passed).")
+    )
+    summary = serializers.CharField(help_text=_("The gate in a sentence, in your language."))
+
+
+def int8_gate_data(version: ModelVersion) -> dict:
+    from models_registry.int8 import int8_gate_summary, served_precision
+
+    gate = version.int8_gate or {}
+    return {
+        "built": bool(gate) and gate.get("reason") != "off",
+        "passed": gate.get("passed") is True,
+        "served": served_precision(version),
+        **{
+            key: gate.get(key)
+            for key in ("agreement", "accuracy_fp32", "accuracy_int8", "photos", "measured_on")
+        },
+        "reason": gate.get("reason", "off"),
+        "summary": int8_gate_summary(gate),
+    }
+
+
 class ModelVersionSerializer(serializers.ModelSerializer):
     label_set = LabelSetSerializer(read_only=True)
     aliases = serializers.SlugRelatedField(many=True, read_only=True, slug_field="name")
     localized_name = serializers.SerializerMethodField()
+    int8 = serializers.SerializerMethodField()
 
     class Meta:
         model = ModelVersion
@@ -80,6 +122,7 @@ class ModelVersionSerializer(serializers.ModelSerializer):
             "input_size",
             "preprocessing",
             "metrics",
+            "int8",
             "sha256",
             "aliases",
             "created_at",
@@ -88,6 +131,10 @@ class ModelVersionSerializer(serializers.ModelSerializer):
 
     def get_localized_name(self, obj: ModelVersion) -> str:
         return obj.name_in(get_language())
+
+    @extend_schema_field(Int8GateSerializer)
+    def get_int8(self, obj: ModelVersion) -> dict:
+        return int8_gate_data(obj)
 
 
 class ModelVersionUploadSerializer(serializers.Serializer):

@@ -169,7 +169,8 @@ def test_an_expired_token_is_401_saying_so(api_client, user):
         user=user, name="week", expires_at=timezone.now() + timedelta(days=7)
     )
     assert api_client.get("/api/v1/me/", **_bearer(key)).status_code == 200
-    ApiToken.objects.filter(pk=token.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    token.expires_at = timezone.now() - timedelta(seconds=1)  # as if a week went by
+    token.save(update_fields=["expires_at"])
     response = api_client.get("/api/v1/me/", **_bearer(key))
     assert response.status_code == 401
     error = response.json()["error"]
@@ -262,3 +263,15 @@ def test_staff_are_offered_registry_admin(client):
     assert 'value="registry:admin"' in client.get(reverse("accounts:profile")).content.decode()
     client.post(reverse("accounts:token_create"), {"name": "ops", "scopes": ["registry:admin"]})
     assert ApiToken.objects.get(user=staff).scopes == ["registry:admin"]
+
+
+def test_the_admin_shows_a_tokens_scopes_without_letting_them_change(client, user):
+    token, _key = services.api_token_create(user=user, name="kit", scopes=["history:read"])
+    client.force_login(UserFactory(is_staff=True, is_superuser=True))
+    listed = client.get(reverse("admin:accounts_apitoken_changelist")).content.decode()
+    assert "history:read" in listed
+    url = reverse("admin:accounts_apitoken_change", args=[token.pk])
+    assert 'name="scopes"' not in client.get(url).content.decode()  # read-only
+    client.post(url, {"name": "renamed", "user": user.pk, "scopes": '["registry:admin"]'})
+    token.refresh_from_db()
+    assert token.scopes == ["history:read"]

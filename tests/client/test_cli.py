@@ -10,6 +10,7 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from picsort import Client
 
 from tests.conftest import photo
 from tests.training.examples import crops
@@ -73,6 +74,22 @@ def test_train_classify_and_sort_from_the_command_line(
 
     listed = run("classifiers")
     assert listed.returncode == 0 and '"name": "Soils"' in listed.stdout
+
+    # The same classifier through the Python API.
+    with Client(live_server.url, token, progress=False) as client:
+        [soils] = client.classifiers()
+        assert [v["model"] for v in client.classifier_versions(soils["id"])] == [model]
+        added = client.examples_add(
+            soils["id"], "brick", ("more.jpg", crops("brick.png", 1, seed=77)[0])
+        )
+        assert added["added"] == {"brick": 1}
+        updated = client.classifier_update(soils["id"], confidence_threshold=0.6)
+        assert updated["confidence_threshold"] == 0.6
+        [first] = client.history(limit=1)
+        feedback = client.feedback_send(first["id"], correct="grass")
+        assert feedback["correct_key"]
+        client.classifier_delete(soils["id"])
+        assert client.classifiers() == []
 
 
 def test_classify_files_json_me_history_and_errors(live_server, token, imagenet_model, tmp_path):

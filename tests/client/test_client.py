@@ -94,6 +94,15 @@ def test_reads_me_models_aliases_and_label_sets(picsort, user, imagenet_model):
     assert picsort.label_sets()[0]["id"] == label_set
     labels = picsort.labels(label_set, limit=None)
     assert len(labels) == 1000  # every page followed
+    diff = picsort.model_label_diff(imagenet_model.pk, imagenet_model.pk)
+    assert diff["added"] == [] and diff["removed"] == [] and diff["renamed"] == []
+    # Fields the client does not name go through as they are (here: the contract).
+    pinned = picsort.classify(photo("coffee.png"), expected_version=imagenet_model.pk)
+    assert pinned[0].top.key == ESPRESSO
+    with pytest.raises(PicsortError) as error:
+        picsort.classify(photo("coffee.png"), expected_version=imagenet_model.pk + 1)
+    assert error.value.status == 412 and error.value.code == "version_changed"
+    picsort.classification_delete(pinned[0].id)
     preview = picsort.preview(("coffee.png", photo("coffee.png")), top_k=1)
     assert preview["results"][0]["classes"][0]["key"] == ESPRESSO
     assert picsort.history() == []  # a preview keeps nothing

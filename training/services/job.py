@@ -18,6 +18,7 @@ from models_registry.label_files import LabelData
 from models_registry.models import ModelVersion
 from models_registry.selectors import training_backbone
 from training.models import Classifier, Example, TrainingRun
+from training.services.int8 import training_int8_build, training_int8_store
 
 logger = logging.getLogger(__name__)
 
@@ -198,7 +199,15 @@ def _train(run: TrainingRun, report) -> None:
     timer.lap("exporting")
     metrics["seconds"] = timer.seconds
     report(TrainingRun.Phase.EXPORTING, 98)
+    int8 = training_int8_build(
+        backbone=backbone,
+        onnx=onnx_bytes,
+        metrics=metrics,
+        train_ids=[int(ids[i]) for i in train_idx],
+        tick=lambda: report(TrainingRun.Phase.EXPORTING, 98),
+    )
     _register(run, backbone, names, keras_bytes, onnx_bytes, metrics)
+    training_int8_store(run=run, build=int8)
 
 
 def _check_export(backbone, onnx_bytes, head, example_ids, features) -> None:

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from core.exceptions import ApplicationError
 from models_registry.bootstrap import groupings_ensure, pretrained_model_ensure
+from models_registry.int8 import int8_gate_summary
 from models_registry.pretrained import VARIANTS
 from models_registry.selectors import model_version_for_alias
 
@@ -30,3 +31,4 @@ class Command(BaseCommand):
             f"{version} is ready ({version.metrics.get('parameters', '?')} parameters); "
             f"default alias -> {default}; groupings: {', '.join(map(str, groupings))}"
         )
+        self.stdout.write(f"int8 variant: {int8_gate_summary(version.int8_gate)}")
