@@ -115,14 +115,27 @@ bench-batch: install  ## A 1000-image batch on 1 then 2 worker processes (Postgr
 bench-evaluation: install  ## Import and evaluate 1000 labelled photos against the bare engine
 	$(PY) -P bench/evaluation.py
 
+bench-int8: install  ## The pretrained model's int8 variant: its gate, and its speed against fp32
+	$(PY) -P bench/int8.py
+
 bench-load: install  ## 60 s of mixed traffic on PostgreSQL with 1 then 2 web processes
 	$(PY) -P bench/load.py
 
 fuzz: install  ## schemathesis over the whole API: as a user, then with no credentials
 	$(PY) -P bench/fuzz_api.py
 
-bench-http: install  ## API throughput/latency under gunicorn (SQLite and PostgreSQL)
-	$(PY) bench/http.py
+# BentoML (bench/http.py's peer) and py-spy live in their own virtualenv,
+# locked in requirements/bench.txt: never a dependency of the product.
+BENCH_VENV ?= .venv-bench
+
+$(BENCH_VENV)/.installed: requirements/bench.txt
+	@if [ -z "$(PYTHON)" ]; then echo "Python 3.12 or newer is needed; none was found." >&2; exit 1; fi
+	[ -x $(BENCH_VENV)/bin/python ] || $(PYTHON) -m venv $(BENCH_VENV)
+	$(BENCH_VENV)/bin/pip install $(PIP_FLAGS) --require-hashes -r requirements/bench.txt
+	@touch $@
+
+bench-http: install $(BENCH_VENV)/.installed  ## The API against bare ORT, BentoML and a naive server (PostgreSQL)
+	$(PY) bench/http.py $(BENCH_ARGS)
 
 superuser: install  ## Create an administrator (address verified: /admin/ opens at once)
 	$(PY) manage.py migrate --noinput -v 0
@@ -130,4 +143,4 @@ superuser: install  ## Create an administrator (address verified: /admin/ opens 
 	@echo "Sign in at http://$(HOST):$(PORT)/$(or $(DJANGO_ADMIN_URL),admin/)"
 
 clean:  ## Remove the virtualenv, local database and build artefacts
-	rm -rf $(VENV) db.sqlite3* .test-db.sqlite3* staticfiles media .test-media .pytest_cache .coverage htmlcov
+	rm -rf $(VENV) $(BENCH_VENV) db.sqlite3* .test-db.sqlite3* staticfiles media .test-media .pytest_cache .coverage htmlcov
