@@ -7,4 +7,4 @@ class AccountsConfig(AppConfig):
     verbose_name = _("Accounts")
 
     def ready(self) -> None:
-        from accounts import schema, signals  # noqa: F401  (OpenAPI auth scheme; receivers)
+        from accounts import schema, signals, token_cache  # noqa: F401  (OpenAPI auth scheme; receivers)

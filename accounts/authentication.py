@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy as _
 from rest_framework import authentication, exceptions
 
 from accounts.models import ApiToken
+from accounts.token_cache import api_token_for_digest, api_token_remember
 
 
 class ApiTokenAuthentication(authentication.BaseAuthentication):
@@ -25,11 +26,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
         except UnicodeError as exc:
             raise exceptions.AuthenticationFailed(_("Invalid token.")) from exc
 
-        token = (
-            ApiToken.objects.select_related("user", "classifier")
-            .filter(key_digest=ApiToken.digest(key))
-            .first()
-        )
+        token = api_token_for_digest(digest=ApiToken.digest(key))
         if token is None or not token.user.is_active:
             raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
 
@@ -42,6 +39,8 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             )
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
             ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            token.last_used_at = now
+            api_token_remember(token)
         return token.user, token
 
     def authenticate_header(self, request) -> str:

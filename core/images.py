@@ -276,3 +276,45 @@ def encode_jpeg(image: Image.Image, max_side: int) -> bytes:
     buffer = io.BytesIO()
     copy.save(buffer, "JPEG", quality=88, optimize=True)
     return buffer.getvalue()
+
+
+# Markers kept when a JPEG is stored as it came: the picture and what decoding
+# needs (APP0 JFIF, APP14 Adobe colour transform); every other APPn segment
+# (EXIF with GPS and camera serials, XMP, ICC, maker notes) and comments go,
+# as they do when a picture is re-encoded.
+_JPEG_KEEP_APP = {0xE0, 0xEE}
+
+
+def jpeg_without_metadata(data: bytes, *, max_side: int) -> bytes | None:
+    """A JPEG upload as stored, without re-encoding it: the same compressed
+    picture with its metadata segments dropped. None when it must be
+    re-encoded instead: not a plain JPEG, larger than ``max_side``, turned by
+    its EXIF orientation, not RGB or greyscale, or not parsed to its scan."""
+    try:
+        with Image.open(io.BytesIO(data)) as image:
+            if (
+                image.format != "JPEG"
+                or image.mode not in ("RGB", "L")
+                or max(image.size) > max_side
+                or image.getexif().get(0x0112, 1) != 1
+            ):
+                return None
+    except Exception:
+        return None
+    kept, position = [b"\xff\xd8"], 2
+    while position + 4 <= len(data) and data[position] == 0xFF:
+        marker = data[position + 1]
+        if marker == 0xFF:  # fill byte before a marker
+            position += 1
+            continue
+        if marker == 0xDA:  # start of scan: the picture itself, kept as it is
+            kept.append(data[position:])
+            return b"".join(kept)
+        length = int.from_bytes(data[position + 2 : position + 4], "big")
+        segment = data[position : position + 2 + length]
+        if length < 2 or len(segment) < 2 + length:
+            return None
+        if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _JPEG_KEEP_APP:
+            kept.append(segment)
+        position += 2 + length
+    return None

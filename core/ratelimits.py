@@ -44,12 +44,8 @@ def rate_limit_hit(*, action: str, user) -> None:
     limit, period = parse_rate(rate)
     now = time.time()
     window = int(now // period)
-    cache_key = f"ratelimit:{action}:user:{user.pk}:{window}"
     try:
-        try:
-            used = cache.incr(cache_key)
-        except ValueError:  # the first use in this window
-            used = 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
+        used = _count(f"ratelimit:{action}:user:{user.pk}:{window}", period)
     except Exception:  # the cache is away (Redis restarting): serve rather than fail
         logger.warning("rate limit %s not counted: the cache is unavailable", action, exc_info=True)
         return
@@ -64,21 +60,40 @@ def rate_limit_hit(*, action: str, user) -> None:
         )
 
 
-class _ServeWhenTheCacheIsAway:
-    """DRF's throttles, open rather than failing every API request while the
-    cache (Redis) cannot be reached; a warning says so."""
+def _count(cache_key: str, period: int) -> int:
+    """One more use in a fixed window: one INCR in the common case."""
+    try:
+        return cache.incr(cache_key)
+    except ValueError:  # the first use in this window
+        return 1 if cache.add(cache_key, 1, timeout=period + 1) else cache.incr(cache_key)
+
+
+class _FixedWindow:
+    """DRF's throttles, counted like ``rate_limit_hit``: one INCR per request
+    in a fixed window, where DRF reads and writes back the list of every
+    request's time in the window (two round trips, and a list as long as the
+    limit to unpickle and pickle each time). Open rather than failing every
+    API request while the cache (Redis) cannot be reached; a warning says so."""
 
     def allow_request(self, request, view):
+        if self.rate is None or (key := self.get_cache_key(request, view)) is None:
+            return True
+        now = self.timer()
+        window = int(now // self.duration)
+        self._retry_after = (window + 1) * self.duration - now
         try:
-            return super().allow_request(request, view)
+            return _count(f"{key}:{window}", self.duration) <= self.num_requests
         except Exception:
             logger.warning("API throttle not counted: the cache is unavailable", exc_info=True)
             return True
 
+    def wait(self):
+        return self._retry_after
 
-class UserRateThrottle(_ServeWhenTheCacheIsAway, throttling.UserRateThrottle):
+
+class UserRateThrottle(_FixedWindow, throttling.UserRateThrottle):
     pass
 
 
-class AnonRateThrottle(_ServeWhenTheCacheIsAway, throttling.AnonRateThrottle):
+class AnonRateThrottle(_FixedWindow, throttling.AnonRateThrottle):
     pass
