@@ -115,6 +115,9 @@ bench-batch: install  ## A 1000-image batch on 1 then 2 worker processes (Postgr
 bench-evaluation: install  ## Import and evaluate 1000 labelled photos against the bare engine
 	$(PY) -P bench/evaluation.py
 
+bench-int8: install  ## The pretrained model's int8 variant: its gate, and its speed against fp32
+	$(PY) -P bench/int8.py
+
 bench-load: install  ## 60 s of mixed traffic on PostgreSQL with 1 then 2 web processes
 	$(PY) -P bench/load.py
 
