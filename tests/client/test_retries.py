@@ -2,9 +2,7 @@
 number of times; other errors are not retried."""
 
 import json
-import threading
 from email.utils import formatdate
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from time import time
 
 import pytest
@@ -48,65 +46,40 @@ def test_rate_limited_requests_wait_as_long_as_retry_after_says(
     assert waits == [0.5]
 
 
-class Flaky(BaseHTTPRequestHandler):
-    """A stand-in for a server that is briefly unavailable: 503 with a
-    Retry-After (seconds, then an HTTP date), then the answer."""
-
-    answers: list[tuple[int, dict, dict]] = []
-    seen: list[str] = []
-
-    def do_GET(self):
-        self.seen.append(self.headers.get("Authorization", ""))
-        status, headers, body = self.answers.pop(0)
-        data = json.dumps(body).encode()
-        self.send_response(status)
-        for name, value in {**headers, "Content-Type": "application/json"}.items():
-            self.send_header(name, value)
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def log_message(self, *args):
-        pass
+def _json(status: int, headers: dict, body: dict):
+    return status, {**headers, "Content-Type": "application/json"}, json.dumps(body).encode()
 
 
-@pytest.fixture
-def flaky():
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Flaky)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
-
-
-def test_unavailable_is_retried_after_retry_after_then_answers(flaky):
+def test_unavailable_is_retried_after_retry_after_then_answers(stand_in):
+    """A server briefly unavailable: 503 with a Retry-After in seconds, then
+    as an HTTP date, then none, then the answer."""
     unavailable = {"error": {"code": "unavailable", "message": "Try again shortly."}}
-    Flaky.seen = []
-    Flaky.answers = [
-        (503, {"Retry-After": "3"}, unavailable),
-        (503, {"Retry-After": formatdate(time() + 30, usegmt=True)}, unavailable),
-        (503, {}, unavailable),
-        (200, {}, {"email": "a@example.com"}),
+    answers = [
+        _json(503, {"Retry-After": "3"}, unavailable),
+        _json(503, {"Retry-After": formatdate(time() + 30, usegmt=True)}, unavailable),
+        _json(503, {}, unavailable),
+        _json(200, {}, {"email": "a@example.com"}),
+        _json(500, {}, {"error": {"code": "server_error", "message": "Oops."}}),
     ]
+    stand_in.routes["/api/v1/me/"] = lambda request: answers.pop(0)
     waits: list[float] = []
-    url = f"http://127.0.0.1:{flaky.server_address[1]}"
+    url = stand_in.url("")
     with Client(url, "pst_x", sleep=waits.append) as client:
         assert client.me() == {"email": "a@example.com"}
     assert waits[0] == 3 and 25 <= waits[1] <= 30 and waits[2] == 4  # no header: 2**attempt
-    assert Flaky.seen == ["Bearer pst_x"] * 4
+    seen = [r.headers.get("Authorization") for r in stand_in.received("/api/v1/me/")]
+    assert seen == ["Bearer pst_x"] * 4
 
     # Other errors are raised at once, with the API's JSON.
-    Flaky.answers = [(500, {}, {"error": {"code": "server_error", "message": "Oops."}})]
     with Client(url, "pst_x", sleep=waits.append) as client, pytest.raises(PicsortError) as e:
         client.me()
     assert e.value.status == 500 and e.value.code == "server_error" and len(waits) == 3
 
 
-def test_a_server_that_cannot_be_reached_is_a_clear_error(flaky):
-    url = f"http://127.0.0.1:{flaky.server_address[1]}"
-    flaky.shutdown()
-    flaky.server_close()
+def test_a_server_that_cannot_be_reached_is_a_clear_error(stand_in):
+    url = stand_in.url("")
+    stand_in.server.shutdown()
+    stand_in.server.server_close()
     with Client(url, "pst_x", timeout=5) as client, pytest.raises(PicsortError) as error:
         client.me()
     assert error.value.code == "connection_failed" and url in error.value.message

@@ -88,22 +88,23 @@ class Client(Operations):
         results: list[Result] = []
         for start in range(0, len(uploads), CLASSIFY_CHUNK):
             chunk = uploads[start : start + CLASSIFY_CHUNK]
-            try:
-                body = self.classify_raw(*chunk, model=model, top_k=top_k, store=store, **fields)
-            except PicsortError as error:
-                refused = error.details.get("errors") if isinstance(error.details, dict) else None
-                if error.status != 400 or not refused:
-                    raise
-                body = {"results": [], "errors": refused}
-            for item in body["results"]:
-                results.append(
-                    Result.classified(item, offset=start, source=sources[start + item["index"]])
-                )
-            for item in body["errors"]:
-                results.append(
-                    Result.refused(item, offset=start, source=sources[start + item["index"]])
-                )
+            options = {"model": model, "top_k": top_k, "store": store, **fields}
+            body = _each_file(lambda: self.classify_raw(*chunk, **options))  # noqa: B023
+            results += _results(body, offset=start, sources=sources)
         return sorted(results, key=lambda r: r.index)
+
+    def classify_urls(
+        self,
+        *urls: str,
+        model: str | int = "default",
+        top_k: int = 5,
+        store: bool = True,
+        **fields: Any,
+    ) -> list[Result]:
+        """Images the server fetches from public https addresses: a :class:`Result` each."""
+        payload = {"urls": list(urls), "model": model, "top_k": top_k, "store": store, **fields}
+        body = _each_file(lambda: self.transport.post(f"{API}/classifications/", payload))
+        return sorted(_results(body, offset=0, sources=[None] * len(urls)), key=lambda r: r.index)
 
     def classify_raw(self, *images: Image, **fields: Any) -> JSON:
         """POST /classifications/ as it is: ``{"results": [...], "errors": [...]}``."""
@@ -241,6 +242,30 @@ class Client(Operations):
             for n, d in map(upload, images, range(len(images)))
         ]
         return self.transport.request("POST", f"{API}/{path}", data=fields, files=files).json()
+
+
+def _each_file(call: Callable[[], JSON]) -> JSON:
+    """The answer of a classify request; when no file could be classified (400
+    with every file's reason), those reasons as the answer's errors."""
+    try:
+        return call()
+    except PicsortError as error:
+        refused = error.details.get("errors") if isinstance(error.details, dict) else None
+        if error.status != 400 or not refused:
+            raise
+        return {"results": [], "errors": refused}
+
+
+def _results(body: JSON, *, offset: int, sources: list[Path | None]) -> list[Result]:
+    classified = [
+        Result.classified(item, offset=offset, source=sources[offset + item["index"]])
+        for item in body["results"]
+    ]
+    refused = [
+        Result.refused(item, offset=offset, source=sources[offset + item["index"]])
+        for item in body["errors"]
+    ]
+    return classified + refused
 
 
 def _status(job: JSON) -> str:
