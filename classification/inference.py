@@ -1,25 +1,47 @@
-"""The inference engine: image bytes and a model version in, ranked labels out.
+"""The inference engine: the one boundary between Picsort and its models.
 
-ONNX Runtime sessions are cached per process, keyed by the ONNX file's SHA-256,
-so activating another version needs no restart and a version is loaded once.
-This module never imports TensorFlow.
+Image bytes (or a decoded picture) and a model version in, ranked labels out.
+The classify pages and API, batch workers, evaluations, replays, tests and
+benchmarks all come through here: nobody else opens sessions, stacks tensors
+or looks label names up.
+
+ONNX Runtime sessions are cached per process, keyed by the served file's
+SHA-256, so activating another version needs no restart and a file is loaded
+once. Which file serves a version is decided in one place, ``session_source``
+(an int8 twin or the fp32 file). This module never imports TensorFlow.
 """
 
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from django.conf import settings
+from django.db.models.fields.files import FieldFile
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from PIL import Image
 
 from core.exceptions import ApplicationError
-from core.images import Preprocessing, image_to_tensor
-from models_registry.int8 import ServedFile, served_file, served_precision
+from core.images import (
+    PixelBudget,
+    Preprocessing,
+    image_to_tensor,  # noqa: F401  (callers of the engine use inference.image_to_tensor)
+    open_image,
+    to_tensor,
+)
+from models_registry.int8 import served_file
 from models_registry.models import ModelVersion
 from models_registry.selectors import grouping_matrix, label_names_for_set
+
+
+def model_not_ready() -> ApplicationError:
+    """The one "not ready" answer (409), wherever a version is refused."""
+    return ApplicationError(
+        _("This model is not ready to classify yet."), code="model_not_ready", status=409
+    )
 
 
 @dataclass(frozen=True)
@@ -31,9 +53,112 @@ class RankedLabel:
 
 
 @dataclass(frozen=True)
+class SessionSource:
+    """The ONNX file that serves a version: its checksum (the session cache's
+    key, checked when loaded) and the precision it computes in."""
+
+    file: FieldFile
+    sha256: str
+    precision: str = "fp32"
+
+
+def session_source(version: ModelVersion) -> SessionSource:
+    """Which file serves ``version``: the one place a variant is chosen. An
+    int8 twin that passed its gate returns here instead of the fp32 file."""
+    served = served_file(version)
+    return SessionSource(file=served.file, sha256=served.sha256, precision=served.precision)
+
+
+def precision(version: ModelVersion) -> str:
+    """The precision an answer from ``version`` is computed in."""
+    return session_source(version).precision
+
+
+DISTANCE_OUTPUT = "distance"  # a trained classifier's second output (training/engine.py)
+
+
+# Requests answered at the same time share one session.run
+# ------------------------------------------------------------------------------
+MAX_SHARED_IMAGES = 32  # images in one shared run at most
+
+
+class _Job:
+    __slots__ = ("batch", "error", "event", "outputs")
+
+    def __init__(self, batch: np.ndarray) -> None:
+        self.batch = batch
+        self.event = threading.Event()
+        self.outputs: list[np.ndarray] | None = None
+        self.error: BaseException | None = None
+
+    def result(self) -> list[np.ndarray]:
+        if self.error is not None:
+            raise self.error
+        return self.outputs
+
+
+class SharedRuns:
+    """One ``session.run`` at a time per model and process, for every request
+    waiting: a web process's threads classify together what arrives while the
+    model is busy, as a model server's adaptive batching does, but without a
+    timer (an idle model runs a lone request at once). The thread whose request
+    is first in line runs the batch and hands over to the next in line."""
+
+    def __init__(self, session, input_name: str) -> None:
+        self.session, self.input_name = session, input_name
+        self._lock = threading.Lock()
+        self._queue: list[_Job] = []
+        self._busy = False
+
+    def run(self, batch: np.ndarray) -> list[np.ndarray]:
+        job = _Job(batch)
+        with self._lock:
+            self._queue.append(job)
+            lead, self._busy = not self._busy, True
+        if not lead:
+            job.event.wait()
+            if job.outputs is not None or job.error is not None:
+                return job.result()
+        # First in line: run everything waiting (this job first), then hand over.
+        with self._lock:
+            jobs, size = [], 0
+            while self._queue and (
+                not jobs or size + len(self._queue[0].batch) <= MAX_SHARED_IMAGES
+            ):
+                jobs.append(self._queue.pop(0))
+                size += len(jobs[-1].batch)
+        try:
+            self._run(jobs)
+        finally:
+            with self._lock:
+                if self._queue:
+                    self._queue[0].event.set()  # the next in line leads
+                else:
+                    self._busy = False
+            for other in jobs:
+                other.event.set()
+        return job.result()
+
+    def _run(self, jobs: list[_Job]) -> None:
+        try:
+            batch = jobs[0].batch if len(jobs) == 1 else np.concatenate([j.batch for j in jobs])
+            outputs = self.session.run(None, {self.input_name: batch})
+        except BaseException as error:
+            for other in jobs:
+                other.error = error
+            return
+        ends = np.cumsum([len(j.batch) for j in jobs])[:-1]
+        parts = [np.split(output, ends) for output in outputs]
+        for number, other in enumerate(jobs):
+            other.outputs = [part[number] for part in parts]
+
+
+@dataclass(frozen=True)
 class _LoadedModel:
     session: object  # onnxruntime.InferenceSession; its run() is thread-safe
     input_name: str
+    runs: SharedRuns
+    distance_output: int | None = None  # the position of "distance" among the outputs
 
 
 class SessionCache:
@@ -53,16 +178,15 @@ class SessionCache:
             return loaded
 
     def get(self, version: ModelVersion) -> _LoadedModel:
-        served = served_file(version)  # int8 when it passed its gate, else fp32
-        key = served.sha256
-        if (loaded := self._cached(key)) is not None:
+        source = session_source(version)
+        if (loaded := self._cached(source.sha256)) is not None:
             return loaded
         with self._load_lock:
-            if (loaded := self._cached(key)) is not None:
+            if (loaded := self._cached(source.sha256)) is not None:
                 return loaded
-            loaded = self._load(served)
+            loaded = self._load(source)
             with self._lock:
-                self._items[key] = loaded
+                self._items[source.sha256] = loaded
                 while len(self._items) > self.capacity:
                     self._items.popitem(last=False)
         return loaded
@@ -75,16 +199,14 @@ class SessionCache:
         return len(self._items)
 
     @staticmethod
-    def _load(served: ServedFile) -> _LoadedModel:
+    def _load(source: SessionSource) -> _LoadedModel:
         import onnxruntime as ort
 
-        if not served.file:
-            raise ApplicationError(
-                _("This model is not ready to classify yet."), code="model_not_ready", status=409
-            )
-        with served.file.open("rb") as handle:
+        if not source.file:
+            raise model_not_ready()
+        with source.file.open("rb") as handle:
             data = handle.read()
-        if hashlib.sha256(data).hexdigest() != served.sha256:
+        if hashlib.sha256(data).hexdigest() != source.sha256:
             raise ApplicationError(
                 _("The stored model file does not match its checksum."),
                 code="model_corrupt",
@@ -95,52 +217,88 @@ class SessionCache:
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         session = ort.InferenceSession(data, options, providers=["CPUExecutionProvider"])
-        return _LoadedModel(session=session, input_name=session.get_inputs()[0].name)
+        names = [output.name for output in session.get_outputs()]
+        return _LoadedModel(
+            session=session,
+            input_name=session.get_inputs()[0].name,
+            runs=SharedRuns(session, session.get_inputs()[0].name),
+            distance_output=names.index(DISTANCE_OUTPUT) if DISTANCE_OUTPUT in names else None,
+        )
 
 
 sessions = SessionCache()
 
 
-def precision(version: ModelVersion) -> str:
-    """Which file answers for ``version``: "int8" or "fp32"."""
-    return served_precision(version)
+# Pictures -> tensors
+# ------------------------------------------------------------------------------
 
 
 def preprocessing_for(version: ModelVersion) -> Preprocessing:
     return Preprocessing.from_spec(version.preprocessing, size=version.input_size)
 
 
+def decode(
+    data: bytes, version: ModelVersion, *, keep_side: int = 0, budget: PixelBudget | None = None
+) -> Image.Image:
+    """An upload decoded as small as the model allows (JPEG draft decoding,
+    reduced at once), or as ``keep_side`` when the picture is kept too."""
+    spec = preprocessing_for(version)
+    return open_image(data, draft_size=max(spec.resize, keep_side), budget=budget)
+
+
+def tensor(image: Image.Image, version: ModelVersion) -> np.ndarray:
+    """The model's input for one decoded picture: (1, ...) float32."""
+    return to_tensor(image, preprocessing_for(version))
+
+
+# Tensors -> ranked labels
+# ------------------------------------------------------------------------------
+
+
 def _softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = logits - logits.max(axis=-1, keepdims=True)
-    exp = np.exp(shifted)
-    return exp / exp.sum(axis=-1, keepdims=True)
+    logits -= logits.max(axis=-1, keepdims=True)
+    np.exp(logits, out=logits)
+    logits /= logits.sum(axis=-1, keepdims=True)
+    return logits
 
 
-def run(version: ModelVersion, batch: np.ndarray) -> np.ndarray:
-    """Raw model output for a (N, H, W, 3) float32 batch, as probabilities."""
+Batch = np.ndarray | Sequence[np.ndarray]
+
+
+def run_with_distances(version: ModelVersion, batch: Batch) -> tuple[np.ndarray, np.ndarray | None]:
+    """Probabilities for a (N, ...) float32 batch, or for a list of (1, ...)
+    tensors stacked here: one ``session.run`` for all of them. With them, for
+    a trained classifier's model, each photo's distance to its examples (None
+    for models without that output)."""
     if version.status != ModelVersion.Status.READY:
-        raise ApplicationError(
-            _("This model is not ready to classify yet."), code="model_not_ready", status=409
-        )
+        raise model_not_ready()
+    if not isinstance(batch, np.ndarray):
+        batch = batch[0] if len(batch) == 1 else np.concatenate(batch)
     loaded = sessions.get(version)  # a grouping shares its base's file and session
-    outputs = loaded.session.run(None, {loaded.input_name: batch})[0]
+    outputs = loaded.runs.run(batch)
+    probabilities = outputs[0]
     if version.preprocessing.get("output", "logits") == "logits":
-        outputs = _softmax(outputs)
+        probabilities = _softmax(probabilities)
     if version.label_set.grouping_of_id is not None:
-        outputs = outputs @ grouping_matrix(label_set=version.label_set)
-    return outputs
+        probabilities = probabilities @ grouping_matrix(label_set=version.label_set)
+    distances = None
+    if loaded.distance_output is not None and version.label_set.grouping_of_id is None:
+        distances = outputs[loaded.distance_output]  # a grouping's groups have no examples
+    return probabilities, distances
 
 
-def rank(
-    probabilities: np.ndarray,
-    version: ModelVersion,
-    *,
-    top_k: int = 5,
-    language: str | None = None,
-) -> list[RankedLabel]:
-    labels = label_names_for_set(
+def run(version: ModelVersion, batch: Batch) -> np.ndarray:
+    """``run_with_distances`` without the distances."""
+    return run_with_distances(version, batch)[0]
+
+
+def _labels(version: ModelVersion, language: str | None) -> tuple[tuple[str, str], ...]:
+    return label_names_for_set(
         label_set=version.label_set, language=language or get_language() or "en"
     )
+
+
+def _top(probabilities: np.ndarray, top_k: int, labels) -> list[RankedLabel]:
     top_k = max(1, min(top_k, len(probabilities)))
     order = np.argpartition(-probabilities, top_k - 1)[:top_k]
     order = order[np.argsort(-probabilities[order], kind="stable")]
@@ -155,16 +313,38 @@ def rank(
     ]
 
 
+def rank(
+    probabilities: np.ndarray,
+    version: ModelVersion,
+    *,
+    top_k: int = 5,
+    language: str | None = None,
+) -> list[RankedLabel]:
+    """The ``top_k`` labels of one row of probabilities, names in ``language``."""
+    return _top(probabilities, top_k, _labels(version, language))
+
+
+def rank_all(
+    probabilities: np.ndarray,
+    version: ModelVersion,
+    *,
+    top_k: int = 5,
+    language: str | None = None,
+) -> list[list[RankedLabel]]:
+    """``rank`` for every row, the label names looked up once."""
+    labels = _labels(version, language)
+    return [_top(row, top_k, labels) for row in probabilities]
+
+
 def classify_tensor(
     batch: np.ndarray, version: ModelVersion, *, top_k: int = 5, language: str | None = None
 ) -> list[list[RankedLabel]]:
-    probabilities = run(version, batch)
-    return [rank(row, version, top_k=top_k, language=language) for row in probabilities]
+    return rank_all(run(version, batch), version, top_k=top_k, language=language)
 
 
 def classify(
     image: bytes, version: ModelVersion, *, top_k: int = 5, language: str | None = None
 ) -> list[RankedLabel]:
     """The top ``top_k`` labels for one image, names in ``language``."""
-    tensor = image_to_tensor(image, preprocessing_for(version))
-    return classify_tensor(tensor, version, top_k=top_k, language=language)[0]
+    picture = tensor(decode(image, version), version)
+    return classify_tensor(picture, version, top_k=top_k, language=language)[0]

@@ -5,6 +5,7 @@ Three ways in: ``classify_uploads`` (all or nothing; batch items),
 ``classify_uploads_each`` (every file answered on its own: the classify page
 and API) and ``classify_preview`` (nothing written: the live camera)."""
 
+import contextlib
 import hashlib
 import logging
 from dataclasses import dataclass
@@ -20,7 +21,7 @@ from accounts.models import User
 from classification import hedging, inference
 from classification.models import BatchItem, BatchJob, Image, Prediction
 from core.exceptions import ApplicationError
-from core.images import PixelBudget, encode_jpeg, to_tensor
+from core.images import PixelBudget, encode_jpeg, jpeg_without_metadata
 from core.storage import storage_errors
 from core.uploads import Upload, clean_name, open_upload
 from models_registry.models import ModelVersion
@@ -61,9 +62,7 @@ def model_version_resolve(*, user: User, model: str | int | None) -> ModelVersio
             code="unknown_model",
         )
     if version.status != ModelVersion.Status.READY:
-        raise ApplicationError(
-            _("This model is not ready to classify yet."), code="model_not_ready", status=409
-        )
+        raise inference.model_not_ready()
     return version
 
 
@@ -117,15 +116,21 @@ class ClassifyOutcome:
         return sorted([*self.predictions, *self.errors], key=lambda item: item.upload_index)
 
 
-def _prepare(upload: Upload, *, index: int, spec, store: bool, budget: PixelBudget) -> _Prepared:
+def _prepare(
+    upload: Upload, *, index: int, version: ModelVersion, store: bool, budget: PixelBudget
+) -> _Prepared:
     data = upload.data
-    draft = max(spec.resize, settings.STORED_IMAGE_MAX_SIDE) if store else spec.resize
+    keep = settings.STORED_IMAGE_MAX_SIDE
+    draft = max(inference.preprocessing_for(version).resize, keep if store else 0)
     image = open_upload(upload, data=data, draft_size=draft, budget=budget)
-    prepared = _Prepared(index=index, name=clean_name(upload.name), tensor=to_tensor(image, spec))
+    tensor = inference.tensor(image, version)
+    prepared = _Prepared(index=index, name=clean_name(upload.name), tensor=tensor)
     if store:
         prepared.width, prepared.height = image.size
         prepared.sha256 = hashlib.sha256(data).hexdigest()
-        prepared.full = encode_jpeg(image, settings.STORED_IMAGE_MAX_SIDE)
+        # A plain JPEG small enough is kept as it came, minus its metadata:
+        # only the thumbnail is encoded.
+        prepared.full = jpeg_without_metadata(data, max_side=keep) or encode_jpeg(image, keep)
         prepared.thumb = encode_jpeg(image, settings.THUMBNAIL_SIDE)
     return prepared
 
@@ -145,12 +150,13 @@ def _prepare_each(
             % {"max": settings.CLASSIFY_MAX_FILES},
             code="too_many_images",
         )
-    spec = inference.preprocessing_for(version)
     budget = PixelBudget()
     prepared, errors = [], []
     for index, upload in enumerate(uploads):
         try:
-            prepared.append(_prepare(upload, index=index, spec=spec, store=store, budget=budget))
+            prepared.append(
+                _prepare(upload, index=index, version=version, store=store, budget=budget)
+            )
         except ApplicationError as error:
             if not each or error.status == 413:
                 raise
@@ -246,7 +252,7 @@ def _predict(
     """Runs the model once over the prepared images; with ``save``, writes the
     predictions (and the images, with ``store``) in one transaction. Below
     ``hedge_at`` (None: never) an answer is hedged to a broader class."""
-    probabilities = inference.run(version, np.concatenate([item.tensor for item in prepared]))
+    probabilities = inference.run(version, [item.tensor for item in prepared])
     if not save:
         return [
             _prediction(
@@ -261,8 +267,10 @@ def _predict(
             for item, row in zip(prepared, probabilities, strict=True)
         ]
     stored_files: list = []
+    # Results alone are one INSERT, atomic by itself: no transaction around it.
+    together = store or batch_item is not None
     try:
-        with transaction.atomic():
+        with transaction.atomic() if together else contextlib.nullcontext():
             if batch_item is not None and not _batch_item_mark_done(batch_item):
                 raise _AlreadyDone()
             predictions = []
@@ -280,8 +288,8 @@ def _predict(
                     alias=alias,
                     hedge_at=hedge_at,
                 )
-                prediction.save()
                 predictions.append(prediction)
+            Prediction.objects.bulk_create(predictions)
     except BaseException:
         for stored in stored_files:  # no orphan files when the rows are rolled back
             stored.delete(save=False)
