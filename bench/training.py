@@ -49,6 +49,57 @@ def digit_images(classes: int, per_class: int, held_out: int) -> tuple[dict, lis
     return train, test
 
 
+def trust_report(classifier, version, metrics: dict, test: list) -> None:
+    """The cost of the checks and the calibration against the head training in
+    the same run, and what "none of these" does on digits never seen and on
+    photos of something else (scikit-image's)."""
+    from importlib.resources import files
+
+    import numpy as np
+
+    from classification import inference
+    from core.images import image_to_tensor
+    from training import selectors
+
+    started = time.perf_counter()
+    found = selectors.classifier_checks(classifier=classifier)
+    checks_seconds = time.perf_counter() - started
+    seconds, fit = metrics["seconds"], metrics["temperature"]
+    training = seconds["training"]
+    print(
+        f"\nchecks on {found['looked']} cached examples: {checks_seconds:.3f} s "
+        f"({found['count']} findings) = {checks_seconds / training:.2f}x the head training"
+    )
+    print(
+        f"calibration: {seconds['calibrating']:.3f} s = {seconds['calibrating'] / training:.2f}x "
+        f"the head training; temperature {fit['temperature']}, "
+        f"ECE {fit['ece_before']:.3f} -> {fit['ece_after']:.3f}"
+    )
+    curve = metrics["learning_curve"]
+    print(
+        f"learning curve: {seconds['learning_curve']:.3f} s = "
+        f"{seconds['learning_curve'] / training:.2f}x the head training; "
+        f"more per class to halve the mistakes: {curve['more_per_class'] or curve['reason']}"
+    )
+    spec = inference.preprocessing_for(version)
+    limit = version.distance_threshold
+
+    def turned_away(images: list[bytes]) -> float:
+        batch = np.concatenate([image_to_tensor(data, spec) for data in images])
+        _probabilities, distances = inference.run_with_distances(version, batch)
+        return float((distances > limit).mean())
+
+    unlike = [
+        (files("skimage") / "data" / name).read_bytes()
+        for name in ("coffee.png", "chelsea.png", "astronaut.png", "rocket.jpg", "camera.png")
+    ]
+    print(
+        f'"none of these" beyond {limit}: {turned_away([d for _n, d in test]):.1%} of '
+        f"{len(test)} digits never seen, {turned_away(unlike):.0%} of {len(unlike)} photos "
+        "of something else"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--classes", type=int, default=10)
@@ -115,6 +166,8 @@ def main() -> None:
     print(f"  whole run (incl. imports)     {total:6.2f} s   ({metrics['epochs']} epochs)")
     print(f"validation accuracy (the run's own): {metrics['accuracy']:.3f}")
     print(f"accuracy on {len(test)} digits never seen:  {right / len(test):.3f}")
+
+    trust_report(classifier, version, metrics, test)
 
     # Baselines, same process, same data.
     from training.models import Example

@@ -54,6 +54,11 @@ class Image(TimeStampedModel):
         return self.original_name or f"#{self.pk}"
 
 
+class NoneOfTheseReason(models.TextChoices):
+    LOW_CONFIDENCE = "low_confidence", _("not confident enough")
+    UNLIKE_EXAMPLES = "unlike_examples", _("unlike the classifier’s examples")
+
+
 class Prediction(TimeStampedModel):
     """One classification of one image by one model version."""
 
@@ -82,8 +87,12 @@ class Prediction(TimeStampedModel):
     # [{"key": "n02123045", "index": 281, "probability": 0.83}, ...], best first.
     results = models.JSONField(_("results"))
     top_key = models.CharField(_("top class"), max_length=100)
-    # The top probability was below the classifier's confidence threshold.
+    # The top probability was below the classifier's confidence threshold, or
+    # the photo was too far from the classifier's examples (the reason says which).
     none_of_these = models.BooleanField(_("none of these"), default=False)
+    none_of_these_reason = models.CharField(
+        _("why none of these"), max_length=20, choices=NoneOfTheseReason.choices, blank=True
+    )
     top_probability = models.FloatField(_("confidence"))
     # When no class reached the confidence asked for: the smallest broader class
     # that did ({"key", "name", "translations", "confidence", "threshold",

@@ -85,9 +85,43 @@ def _replace_initializer(graph, name: str, array: np.ndarray) -> None:
     raise KeyError(name)
 
 
-def classifier_onnx(onnx_bytes: bytes, kernel: np.ndarray, bias: np.ndarray) -> bytes:
+DISTANCE_OUTPUT = "distance"
+
+
+def _distance_nodes(graph, features: str, centroids: np.ndarray) -> None:
+    """A second output: each photo's cosine distance to the nearest class
+    centroid (0: like the examples; 1 and more: unlike them), computed from the
+    same features the head reads, so "none of these" costs no second pass."""
+    import onnx
+    from onnx import helper, numpy_helper
+
+    unit = centroids / np.linalg.norm(centroids, axis=1, keepdims=True)
+    graph.initializer.extend(
+        [
+            numpy_helper.from_array(unit.T.astype(np.float32), "novelty_centroids"),
+            numpy_helper.from_array(np.array(1.0, dtype=np.float32), "novelty_one"),
+        ]
+    )
+    graph.node.extend(
+        [
+            helper.make_node("LpNormalization", [features], ["novelty_unit"], axis=1, p=2),
+            helper.make_node("MatMul", ["novelty_unit", "novelty_centroids"], ["novelty_sims"]),
+            helper.make_node("ReduceMax", ["novelty_sims"], ["novelty_best"], axes=[1], keepdims=0),
+            helper.make_node("Sub", ["novelty_one", "novelty_best"], [DISTANCE_OUTPUT]),
+        ]
+    )
+    graph.output.append(
+        helper.make_tensor_value_info(DISTANCE_OUTPUT, onnx.TensorProto.FLOAT, [None])
+    )
+
+
+def classifier_onnx(
+    onnx_bytes: bytes, kernel: np.ndarray, bias: np.ndarray, centroids: np.ndarray | None = None
+) -> bytes:
     """The backbone with the trained head in place of its last dense layer, and a
-    softmax: the output is probabilities over the user's classes."""
+    softmax: the first output is probabilities over the user's classes. With
+    ``centroids`` (one feature vector per class), a second output ``distance``
+    tells how unlike the examples each photo is."""
     import onnx
     from onnx import helper
 
@@ -112,6 +146,8 @@ def classifier_onnx(onnx_bytes: bytes, kernel: np.ndarray, bias: np.ndarray) -> 
     graph.output.append(
         helper.make_tensor_value_info(output_name, onnx.TensorProto.FLOAT, [None, len(bias)])
     )
+    if centroids is not None:
+        _distance_nodes(graph, tail.features, centroids)
     del graph.value_info[:]
     onnx.checker.check_model(model)
     return model.SerializeToString()
@@ -288,13 +324,20 @@ def classifier_keras(keras_bytes: bytes, kernel: np.ndarray, bias: np.ndarray) -
         return target.read_bytes()
 
 
-def max_difference(onnx_bytes: bytes, batch: np.ndarray, expected: np.ndarray) -> float:
-    """How far the exported ONNX model's answers are from the head's own."""
+def max_difference(
+    onnx_bytes: bytes, batch: np.ndarray, expected: np.ndarray, distances: np.ndarray | None = None
+) -> float:
+    """How far the exported ONNX model's answers (and distances) are from the
+    head's own."""
     import onnxruntime as ort
 
     session = ort.InferenceSession(onnx_bytes, providers=["CPUExecutionProvider"])
-    got = session.run(None, {session.get_inputs()[0].name: batch})[0]
-    return float(np.max(np.abs(got - expected)))
+    outputs = session.run(None, {session.get_inputs()[0].name: batch})
+    difference = float(np.max(np.abs(outputs[0] - expected)))
+    if distances is not None:
+        got = outputs[1] if len(outputs) > 1 else np.full_like(distances, np.inf)
+        difference = max(difference, float(np.max(np.abs(got - distances))))
+    return difference
 
 
 class Timer:

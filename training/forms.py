@@ -33,3 +33,16 @@ class ThresholdForm(forms.Form):
         widget=forms.NumberInput(attrs={"step": "0.05"}),
         help_text=_("A confidence between 0 and 1; empty: always answer."),
     )
+
+
+class DistanceForm(forms.Form):
+    distance = forms.FloatField(
+        label=_("Answer “none of these” for photos farther than"),
+        required=False,
+        min_value=0.0,
+        max_value=2.0,
+        widget=forms.NumberInput(attrs={"step": "0.01"}),
+        help_text=_(
+            "A distance to your examples between 0 (the same) and 2; empty: never for this reason."
+        ),
+    )

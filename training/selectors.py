@@ -105,3 +105,69 @@ def validation_items(*, run: TrainingRun, true: int | None, predicted: int | Non
         Example.objects.filter(pk__in=[i["example"] for i in items]).values_list("pk", flat=True)
     )
     return [{**item, "exists": item["example"] in existing} for item in items]
+
+
+def classifier_checks(*, classifier: Classifier) -> dict:
+    """The checks on the examples (``training.checks``) from their cached
+    vectors, with names for the page: ``pending`` examples have no vector yet."""
+    import numpy as np
+
+    from models_registry.selectors import training_backbone
+    from training import checks, engine
+
+    backbone = training_backbone()
+    classes = list(classifier.classes.order_by("id"))
+    index = {cls.pk: i for i, cls in enumerate(classes)}
+    rows = list(
+        Example.objects.filter(classifier_class__classifier=classifier).values_list(
+            "pk", "classifier_class_id", "original_name", "embedding", "embedding_backbone"
+        )
+    )
+    sha = backbone.onnx_sha256 if backbone else None
+    seen = [row for row in rows if row[3] and row[4] == sha]
+    report = {"pending": len(rows) - len(seen), "looked": len(seen), "ready": backbone is not None}
+    if len(seen) < 2:
+        return {**report, "across": [], "within": [], "outliers": [], "alike": [], "count": 0}
+    vectors = np.stack([engine.from_bytes(row[3])[0] for row in seen])
+    labels = np.array([index[row[1]] for row in seen])
+    found = checks.example_checks(vectors, labels, [row[0] for row in seen], len(classes))
+    return {**report, **_named(found, classes, {row[0]: row[2] for row in seen})}
+
+
+def _named(found: dict, classes: list, names: dict[int, str]) -> dict:
+    """Class indices and example ids as the page shows them."""
+
+    def example(pk, cls):
+        return {"id": pk, "name": names.get(pk, ""), "cls": classes[cls].name}
+
+    return {
+        "across": [
+            {
+                "first": example(p["first"], p["first_cls"]),
+                "second": example(p["second"], p["second_cls"]),
+                "similarity": p["similarity"],
+            }
+            for p in found["across"]
+        ],
+        "within": [
+            {
+                "first": example(p["first"], p["cls"]),
+                "second": example(p["second"], p["cls"]),
+                "similarity": p["similarity"],
+            }
+            for p in found["within"]
+        ],
+        "outliers": [
+            {
+                **example(o["example"], o["cls"]),
+                "distance": o["distance"],
+                "nearer": classes[o["nearer"]].name if o["nearer"] is not None else "",
+            }
+            for o in found["outliers"]
+        ],
+        "alike": [
+            {**a, "first": classes[a["first"]].name, "second": classes[a["second"]].name}
+            for a in found["alike"]
+        ],
+        "count": sum(len(found[k]) for k in ("across", "within", "outliers", "alike")),
+    }

@@ -1,26 +1,28 @@
 """Pages for a user's own classifiers. Thin: every write calls a service."""
 
-import io
-import json
-import zipfile
-
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
-from core.charts import cell_from_query, confusion_picture
+from core.charts import cell_from_query, confusion_picture, reliability_picture
 from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
 from core.uploads import raise_if_upload_too_large, uploads_from_files, with_upload_limits
 from training import selectors, services
-from training.forms import ClassAddForm, ClassifierCreateForm, RenameForm, ThresholdForm
+from training.exports import EXPORT_KINDS, export_files, export_response  # noqa: F401
+from training.forms import (
+    ClassAddForm,
+    ClassifierCreateForm,
+    DistanceForm,
+    RenameForm,
+    ThresholdForm,
+)
 from training.models import Classifier
 
 
@@ -99,6 +101,10 @@ def _detail_context(classifier: Classifier) -> dict:
         "threshold_form": ThresholdForm(
             initial={"threshold": active_version.confidence_threshold if active_version else None}
         ),
+        "distance_form": DistanceForm(
+            initial={"distance": active_version.distance_threshold if active_version else None}
+        ),
+        "checks": selectors.classifier_checks(classifier=classifier),
     }
 
 
@@ -250,6 +256,8 @@ def example_delete(request: HttpRequest, classifier_id: int, example_id: int) ->
     messages.success(request, _("The example was removed."))
     if request.POST.get("next") == "classifier":  # removed from the classifier's page
         return redirect(reverse("training:detail", args=[classifier.pk]) + f"#class-{class_id}")
+    if request.POST.get("next") == "checks":  # a fix from the checks
+        return redirect(reverse("training:detail", args=[classifier.pk]) + "#checks")
     return redirect("training:examples", classifier.pk, class_id)
 
 
@@ -290,6 +298,7 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             for name, row in zip(names, run.metrics.get("per_class", []), strict=False)
         ],
         "matrix": confusion_picture(run.metrics.get("confusion"), names, cell),
+        "diagram": reliability_picture(run.metrics.get("calibration", {}).get("bins", [])),
         "cell": cell,
         "cell_true": names[cell[0]] if cell else "",
         "cell_predicted": names[cell[1]] if cell else "",
@@ -325,77 +334,75 @@ def use_version(request: HttpRequest, classifier_id: int) -> HttpResponse:
     return response
 
 
-@require_POST
-@login_required
-def set_threshold(request: HttpRequest, classifier_id: int) -> HttpResponse:
+def _set_on_version(request, classifier_id: int, form_class, field: str, service, invalid: str):
+    """A serving setting of the version in use, from a one-field form."""
     classifier = _classifier_or_404(request, classifier_id)
-    form = ThresholdForm(request.POST)
+    form = form_class(request.POST)
     if not form.is_valid():
-        messages.error(request, _("The threshold must be between 0 and 1."))
+        messages.error(request, invalid)
         return redirect("training:detail", classifier.pk)
     _result, response = _act(
         request,
         classifier,
-        lambda: services.classifier_set_threshold(
-            classifier=classifier, threshold=form.cleaned_data["threshold"]
-        ),
+        lambda: service(classifier=classifier, threshold=form.cleaned_data[field]),
         _("Saved."),
     )
     return response
 
 
+@require_POST
+@login_required
+def set_threshold(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    return _set_on_version(
+        request,
+        classifier_id,
+        ThresholdForm,
+        "threshold",
+        services.classifier_set_threshold,
+        _("The threshold must be between 0 and 1."),
+    )
+
+
+@require_POST
+@login_required
+def set_distance(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    return _set_on_version(
+        request,
+        classifier_id,
+        DistanceForm,
+        "distance",
+        services.classifier_set_distance_threshold,
+        _("The distance must be between 0 and 2."),
+    )
+
+
+@require_POST
+@login_required
+def examples_look(request: HttpRequest, classifier_id: int) -> HttpResponse:
+    """Looks at a few more examples for the checks (bounded work per request)."""
+    classifier = _classifier_or_404(request, classifier_id)
+
+    def look():
+        rate_limit_hit(action="examples", user=request.user)
+        return services.examples_look(classifier=classifier)
+
+    waiting, response = _act(request, classifier, look)
+    if waiting:
+        messages.info(
+            request,
+            ngettext(
+                "%(count)d example is still waiting to be looked at.",
+                "%(count)d examples are still waiting to be looked at.",
+                waiting,
+            )
+            % {"count": waiting},
+        )
+    response["Location"] += "#checks"
+    return response
+
+
 # Export
 # ------------------------------------------------------------------------------
-
-EXPORT_KINDS = {"keras", "onnx", "labels", "zip"}
-
-
-def export_files(run) -> dict[str, bytes]:
-    """The trained model as files: Keras, ONNX, and the labels with the
-    preprocessing both expect."""
-    version = run.model_version
-    labels = [
-        {"index": label.index, "key": label.key, "name": label.name}
-        for label in version.label_set.labels.order_by("index")
-    ]
-    spec = {
-        "classifier": run.classifier.name,
-        "version": run.number,
-        "labels": labels,
-        "input_size": version.input_size,
-        "preprocessing": version.preprocessing,
-        "input": "float32 (batch, size, size, 3) RGB, (pixel - mean) / std",
-        "output": "probabilities, one per label, in label order",
-        "confidence_threshold": version.confidence_threshold,
-    }
-    with version.file.open("rb") as handle:
-        keras_bytes = handle.read()
-    with version.onnx_file.open("rb") as handle:
-        onnx_bytes = handle.read()
-    return {
-        "model.keras": keras_bytes,
-        "model.onnx": onnx_bytes,
-        "labels.json": json.dumps(spec, ensure_ascii=False, indent=1).encode(),
-    }
-
-
-def export_response(run, kind: str) -> HttpResponse:
-    base = slugify(run.classifier.name) or "classifier"
-    stem = f"{base}-v{run.number}"
-    files = export_files(run)
-    if kind == "zip":
-        buffer = io.BytesIO()
-        with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-            for name, data in files.items():
-                archive.writestr(f"{stem}/{name}", data)
-        body, filename, content_type = buffer.getvalue(), f"{stem}.zip", "application/zip"
-    else:
-        name = {"keras": "model.keras", "onnx": "model.onnx", "labels": "labels.json"}[kind]
-        body, filename = files[name], f"{stem}-{name}"
-        content_type = "application/json" if kind == "labels" else "application/octet-stream"
-    response = HttpResponse(body, content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{filename}"'
-    return response
 
 
 @login_required

@@ -180,6 +180,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "classes",
             "hedged",
             "none_of_these",
+            "none_of_these_reason",
             "created_at",
         ]
 

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 
 from accounts.models import User
 from classification import hedging, inference
-from classification.models import BatchItem, BatchJob, Image, Prediction
+from classification.models import BatchItem, BatchJob, Image, NoneOfTheseReason, Prediction
 from core.exceptions import ApplicationError
 from core.images import PixelBudget, encode_jpeg, jpeg_without_metadata
 from core.storage import storage_errors
@@ -83,6 +83,7 @@ class _Prepared:
     sha256: str = ""
     full: bytes = b""
     thumb: bytes = b""
+    distance: float | None = None  # to a trained classifier's examples
 
 
 @dataclass(frozen=True)
@@ -202,6 +203,19 @@ def _results(probabilities, version: ModelVersion) -> list[dict]:
     ]
 
 
+def _none_of_these(version: ModelVersion, confidence: float, distance: float | None) -> dict:
+    """A photo unlike a trained classifier's examples is "none of these" however
+    confident the answer; otherwise a confidence below the owner's threshold."""
+    far = version.distance_threshold
+    if distance is not None and far is not None and distance > far:
+        reason = NoneOfTheseReason.UNLIKE_EXAMPLES
+    elif version.confidence_threshold is not None and confidence < version.confidence_threshold:
+        reason = NoneOfTheseReason.LOW_CONFIDENCE
+    else:
+        reason = ""
+    return {"none_of_these": bool(reason), "none_of_these_reason": reason}
+
+
 def _prediction(
     *,
     user: User,
@@ -215,7 +229,6 @@ def _prediction(
 ):
     results = _results(row, version)
     hedged = None if hedge_at is None else hedging.hedge(row, version, threshold=hedge_at)
-    threshold = version.confidence_threshold
     prediction = Prediction(
         user=user,
         image=image,
@@ -225,7 +238,7 @@ def _prediction(
         results=results,
         top_key=results[0]["key"],
         top_probability=results[0]["probability"],
-        none_of_these=threshold is not None and results[0]["probability"] < threshold,
+        **_none_of_these(version, results[0]["probability"], item.distance),
         batch_item=batch_item,
         alias=alias,
         hedged=hedged,
@@ -252,7 +265,12 @@ def _predict(
     """Runs the model once over the prepared images; with ``save``, writes the
     predictions (and the images, with ``store``) in one transaction. Below
     ``hedge_at`` (None: never) an answer is hedged to a broader class."""
-    probabilities = inference.run(version, [item.tensor for item in prepared])
+    probabilities, distances = inference.run_with_distances(
+        version, [item.tensor for item in prepared]
+    )
+    if distances is not None:
+        for item, distance in zip(prepared, distances, strict=True):
+            item.distance = float(distance)
     if not save:
         return [
             _prediction(

@@ -5,15 +5,22 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('models_registry', '0010_built_in_groupings_named_in_spanish'),
+        ("models_registry", "0010_built_in_groupings_named_in_spanish"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='modelversion',
-            name='distance_threshold',
-            field=models.FloatField(blank=True, null=True, validators=[django.core.validators.MinValueValidator(0.0), django.core.validators.MaxValueValidator(2.0)], verbose_name='distance threshold'),
+            model_name="modelversion",
+            name="distance_threshold",
+            field=models.FloatField(
+                blank=True,
+                null=True,
+                validators=[
+                    django.core.validators.MinValueValidator(0.0),
+                    django.core.validators.MaxValueValidator(2.0),
+                ],
+                verbose_name="distance threshold",
+            ),
         ),
     ]

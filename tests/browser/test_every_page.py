@@ -87,6 +87,18 @@ def _site(imagenet_model) -> Site:
     run, _created = training.training_start(classifier=classifier, user=user)  # inline
     run = TrainingRun.objects.get(pk=run.pk)
     assert run.status == "succeeded", run.error
+    # Added since: the same photo in two classes and a photo of something else,
+    # for the checks on the classifier's page.
+    training.examples_add(
+        classifier=classifier,
+        uploads_by_class={
+            "hierba": [
+                Upload("ladrillo-0.jpg", crops(TEXTURES["ladrillo"], 6, seed=0)[0]),
+                Upload("coffee.png", photo("coffee.png")),
+            ]
+        },
+    )
+    training.examples_look(classifier=classifier)
     from classification.models import BatchJob, Prediction
 
     return Site(

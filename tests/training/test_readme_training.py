@@ -56,4 +56,6 @@ def test_readme_training_examples_work_as_written(live_server, user, imagenet_mo
     assert '"model":2' in outputs[6] and TrainingRun.objects.get().model_version_id == 2
     assert '"name":"brick"' in outputs[7]
     assert '"confidence_threshold":0.6' in outputs[8]
+    assert '"distance_threshold":0.3' in outputs[8]
+    assert '"none_of_these_reason":' in outputs[7]
     assert zipfile.ZipFile(tmp_path / "soils.zip").namelist()

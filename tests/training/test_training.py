@@ -37,7 +37,14 @@ def test_training_makes_a_private_ready_version_that_recognises_new_photos(train
     assert len(metrics["per_class"]) == 3 and {"precision", "recall", "f1"} <= set(
         metrics["per_class"][0]
     )
-    assert set(metrics["seconds"]) == {"embedding", "training", "evaluating", "exporting"}
+    assert set(metrics["seconds"]) == {
+        "embedding",
+        "training",
+        "calibrating",
+        "evaluating",
+        "learning_curve",
+        "exporting",
+    }
     assert run.percent == 100 and run.phase == "done"
 
     # Photos it never saw (other crops of the same materials) get the right class.
@@ -91,6 +98,7 @@ def test_none_of_these_below_the_threshold(trained, user):
     from tests.conftest import photo as sample
 
     photo = sample("coffee.png")  # none of brick, grass or gravel
+    services.classifier_set_distance_threshold(classifier=classifier, threshold=None)
     version = ModelVersion.objects.get(pk=run.model_version_id)
     (plain,) = classification.classify_uploads(
         user=user, uploads=[Upload("c.png", photo)], version=version

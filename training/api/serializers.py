@@ -31,6 +31,16 @@ class ClassifierUpdateSerializer(serializers.Serializer):
         max_value=0.99,
         help_text=_("Below it the answer is “none of these”; null: always answer."),
     )
+    distance_threshold = serializers.FloatField(
+        required=False,
+        allow_null=True,
+        min_value=0.0,
+        max_value=2.0,
+        help_text=_(
+            "Photos farther than this from the examples (cosine distance to the nearest "
+            "class, 0 to 2) are answered “none of these”; null: never for this reason."
+        ),
+    )
 
 
 class ClassifierClassSerializer(serializers.Serializer):
@@ -55,6 +65,7 @@ class ClassifierSerializer(serializers.ModelSerializer):
         help_text=_("Pass this as `model` to classify with the version in use.")
     )
     confidence_threshold = serializers.SerializerMethodField()
+    distance_threshold = serializers.SerializerMethodField()
     train_url = serializers.SerializerMethodField()
     examples_url = serializers.SerializerMethodField()
     versions_url = serializers.SerializerMethodField()
@@ -68,6 +79,7 @@ class ClassifierSerializer(serializers.ModelSerializer):
             "classes",
             "model",
             "confidence_threshold",
+            "distance_threshold",
             "examples_url",
             "train_url",
             "versions_url",
@@ -98,6 +110,9 @@ class ClassifierSerializer(serializers.ModelSerializer):
 
     def get_confidence_threshold(self, obj) -> float | None:
         return obj.active_version.confidence_threshold if obj.active_version else None
+
+    def get_distance_threshold(self, obj) -> float | None:
+        return obj.active_version.distance_threshold if obj.active_version else None
 
 
 class ExamplesUploadSerializer(serializers.Serializer):

@@ -90,6 +90,10 @@ class ClassifierDetailApi(generics.RetrieveDestroyAPIView):
             services.classifier_set_threshold(
                 classifier=classifier, threshold=data["confidence_threshold"]
             )
+        if "distance_threshold" in data:
+            services.classifier_set_distance_threshold(
+                classifier=self.get_object(), threshold=data["distance_threshold"]
+            )
         return Response(self.get_serializer(self.get_object()).data)
 
 

@@ -8,9 +8,11 @@ from training.services.classifiers import (  # noqa: F401
     classifier_create,
     classifier_delete,
     classifier_rename,
+    classifier_set_distance_threshold,
     classifier_set_threshold,
     classifier_use_version,
 )
+from training.services.embeddings import examples_look  # noqa: F401
 from training.services.examples import example_delete, examples_add  # noqa: F401
 from training.services.imports import (  # noqa: F401
     example_import_run,

@@ -172,3 +172,17 @@ def classifier_set_threshold(*, classifier: Classifier, threshold: float | None)
     ModelVersion.objects.filter(pk=classifier.active_version_id).update(
         confidence_threshold=threshold or None
     )
+
+
+def classifier_set_distance_threshold(*, classifier: Classifier, threshold: float | None) -> None:
+    """Beyond ``threshold`` (a cosine distance to the examples, 0 to 2) the answer
+    is "none of these"; None: never for that reason."""
+    if threshold is not None and not 0.0 <= threshold <= 2.0:
+        raise ApplicationError(
+            _("The distance must be between 0 and 2."), code="bad_distance_threshold"
+        )
+    if classifier.active_version_id is None:
+        raise ApplicationError(_("Train the classifier first."), code="not_trained", status=409)
+    ModelVersion.objects.filter(pk=classifier.active_version_id).update(
+        distance_threshold=threshold
+    )

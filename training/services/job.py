@@ -4,6 +4,7 @@ checked as it goes."""
 
 import logging
 
+import numpy as np
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
@@ -85,10 +86,7 @@ def training_run(*, run_id: int, worker: str | None = None) -> TrainingRun | Non
 
 def _embed(run: TrainingRun, backbone: ModelVersion, report) -> dict[int, object]:
     """Feature vectors per example id, computed once per example and backbone."""
-    import numpy as np
-
-    from core.images import Preprocessing, image_to_tensor
-    from training import engine
+    from training.services.embeddings import examples_embed
 
     ids = [i for ids in run.snapshot["examples"] for i in ids]
     examples = {e.pk: e for e in Example.objects.filter(pk__in=ids)}
@@ -98,38 +96,15 @@ def _embed(run: TrainingRun, backbone: ModelVersion, report) -> dict[int, object
             _("Some examples were deleted while the training waited; start it again."),
             code="examples_changed",
         )
-    features = {}
-    todo = []
-    for example in examples.values():
-        if example.embedding and example.embedding_backbone == backbone.onnx_sha256:
-            features[example.pk] = engine.from_bytes(example.embedding)
-        else:
-            todo.append(example)
-    if todo:
-        with backbone.onnx_file.open("rb") as handle:
-            embedder = engine.Embedder(handle.read())
-        spec = Preprocessing.from_spec(backbone.preprocessing, size=backbone.input_size)
-        batch_size = 16
-        for start in range(0, len(todo), batch_size):
-            chunk = todo[start : start + batch_size]
-            tensors = []
-            for example in chunk:
-                with example.file.open("rb") as handle:
-                    tensors.append(image_to_tensor(handle.read(), spec))
-            vectors = embedder(np.concatenate(tensors))
-            for example, vector in zip(chunk, vectors, strict=True):
-                features[example.pk] = vector
-                Example.objects.filter(pk=example.pk).update(
-                    embedding=engine.to_bytes(vector), embedding_backbone=backbone.onnx_sha256
-                )
-            report(TrainingRun.Phase.EMBEDDING, 5 + 45 * (start + len(chunk)) / len(todo))
-    return features
+    return examples_embed(
+        examples=examples.values(),
+        backbone=backbone,
+        on_progress=lambda done, total: report(TrainingRun.Phase.EMBEDDING, 5 + 45 * done / total),
+    )
 
 
 def _train(run: TrainingRun, report) -> None:
-    import numpy as np
-
-    from training import engine
+    from training import checks, engine
 
     timer = engine.Timer()
     backbone = training_backbone()
@@ -174,6 +149,8 @@ def _train(run: TrainingRun, report) -> None:
     timer.lap("training")
 
     report(TrainingRun.Phase.EVALUATING, 86)
+    trust = _calibrate(head, both[train_idx], labels[train_idx], x_val, y_val, len(names))
+    timer.lap("calibrating")
     probabilities = engine.predict(x_val, head.kernel, head.bias)
     metrics = engine.evaluate(probabilities, y_val, len(names))
     metrics["validation"] = [
@@ -182,20 +159,30 @@ def _train(run: TrainingRun, report) -> None:
             "true": int(y),
             "predicted": int(p.argmax()),
             "confidence": round(float(p.max()), 4),
+            "distance": round(float(d), 4),
         }
-        for i, y, p in zip(val_idx, y_val, probabilities, strict=True)
+        for i, y, p, d in zip(val_idx, y_val, probabilities, trust["distances"], strict=True)
     ]
     metrics["train_examples"] = len(train_idx)
     metrics["validation_examples"] = len(val_idx)
     metrics["epochs"] = head.epochs
+    metrics["temperature"] = trust["calibration"]
+    metrics["none_of_these"] = trust["novelty"]
+    metrics["leaks"] = checks.split_leaks(both[train_idx, 0], x_val)
     timer.lap("evaluating")
+    metrics["learning_curve"] = checks.learning_curve(
+        both[train_idx], labels[train_idx], x_val, y_val, seed=run.classifier_id
+    )
+    timer.lap("learning_curve")
 
     report(TrainingRun.Phase.EXPORTING, 90)
+    centroids = trust["centroids"]
     with backbone.onnx_file.open("rb") as handle:
-        onnx_bytes = engine.classifier_onnx(handle.read(), head.kernel, head.bias)
+        onnx_bytes = engine.classifier_onnx(handle.read(), head.kernel, head.bias, centroids)
     with backbone.file.open("rb") as handle:
         keras_bytes = engine.classifier_keras(handle.read(), head.kernel, head.bias)
-    _check_export(backbone, onnx_bytes, head, [int(ids[i]) for i in val_idx[:2]], features)
+    checked = [int(ids[i]) for i in val_idx[:2]]
+    _check_export(backbone, onnx_bytes, head, centroids, checked, features)
     timer.lap("exporting")
     metrics["seconds"] = timer.seconds
     report(TrainingRun.Phase.EXPORTING, 98)
@@ -210,21 +197,46 @@ def _train(run: TrainingRun, report) -> None:
     training_int8_store(run=run, build=int8)
 
 
-def _check_export(backbone, onnx_bytes, head, example_ids, features) -> None:
-    """The exported file must answer like the head did on the same images."""
-    import numpy as np
+def _calibrate(head, train, train_labels, x_val, y_val, num_classes: int) -> dict:
+    """Fits the temperature on the validation photos and folds it into the head
+    (the exported model's confidences are the calibrated ones), and the
+    distance beyond which a photo is unlike the training examples."""
+    from training import calibration
 
+    logits = x_val @ head.kernel + head.bias
+    temperature = calibration.fit_temperature(logits, y_val)
+    head.kernel, head.bias = head.kernel / temperature, head.bias / temperature
+    centroids = calibration.centroids(
+        train.reshape(-1, train.shape[2]), np.repeat(train_labels, 2), num_classes
+    )
+    distances = calibration.distances(x_val, centroids)
+    return {
+        "calibration": calibration.calibration_report(logits, y_val, temperature),
+        "centroids": centroids,
+        "distances": distances,
+        "novelty": calibration.novelty_report(
+            distances, calibration.left_out_distances(train, train_labels, num_classes)
+        ),
+    }
+
+
+def _check_export(backbone, onnx_bytes, head, centroids, example_ids, features) -> None:
+    """The exported file must answer like the head did on the same images, and
+    measure the same distances to the examples."""
     from core.images import Preprocessing, image_to_tensor
-    from training import engine
+    from training import calibration, engine
 
     spec = Preprocessing.from_spec(backbone.preprocessing, size=backbone.input_size)
-    tensors, expected = [], []
+    tensors, expected, distances = [], [], []
     for example in Example.objects.filter(pk__in=example_ids):
         with example.file.open("rb") as handle:
             tensors.append(image_to_tensor(handle.read(), spec))
         vector = features[example.pk][0]  # the image itself, not its mirror
         expected.append(engine.predict(vector[None, :], head.kernel, head.bias)[0])
-    difference = engine.max_difference(onnx_bytes, np.concatenate(tensors), np.stack(expected))
+        distances.append(calibration.distances(vector[None, :], centroids)[0])
+    difference = engine.max_difference(
+        onnx_bytes, np.concatenate(tensors), np.stack(expected), np.array(distances)
+    )
     if not difference < 1e-3:
         raise ApplicationError(
             _("The exported model does not match the trained one (difference %(diff).2g).")
@@ -265,6 +277,7 @@ def _register(run, backbone, names, keras_bytes, onnx_bytes, metrics) -> None:
             owner=run.user,
             metrics={"accuracy": metrics["accuracy"], "epochs": metrics["epochs"]},
             confidence_threshold=previous,  # the owner's setting carries over
+            distance_threshold=metrics["none_of_these"]["threshold"],
         )
         TrainingRun.objects.filter(pk=run.pk).update(
             status=TrainingRun.Status.SUCCEEDED,
