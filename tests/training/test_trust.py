@@ -199,6 +199,11 @@ def test_distance_threshold_through_the_api_and_the_page(trained, user, client, 
     assert answer["none_of_these"] and answer["none_of_these_reason"] == "unlike_examples"
 
     client.force_login(user)
+    page = client.post(
+        reverse("classification:classify"),
+        {"file": _upload("coffee.png"), "model": str(run.model_version_id)},
+    ).content.decode()
+    assert "the photo is unlike the classifier’s examples" in page
     client.post(reverse("training:distance", args=[classifier.pk]), {"distance": "0.9"})
     assert ModelVersion.objects.get(pk=run.model_version_id).distance_threshold == 0.9
     page = client.get(reverse("training:detail", args=[classifier.pk])).content.decode()

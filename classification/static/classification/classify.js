@@ -213,7 +213,9 @@
     var node = byId("result-template").content.firstElementChild.cloneNode(true);
     node.querySelector(".result-image").replaceWith(thumbnail(entry, "result-image"));
     node.querySelector(".result-title").textContent = result.original_name;
-    node.querySelector(".none-of-these").hidden = !result.none_of_these;
+    var unlike = result.none_of_these_reason === "unlike_examples";  // else: not confident
+    node.querySelector(".none-of-these").hidden = !result.none_of_these || unlike;
+    node.querySelector(".none-of-these-unlike").hidden = !unlike;
     showHedged(node.querySelector(".hedged"), result.hedged);
     showClasses(node.querySelector(".classes"), result.classes);
     node.querySelector(".result-model small").textContent =
