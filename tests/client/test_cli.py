@@ -39,7 +39,9 @@ def test_train_classify_and_sort_from_the_command_line(
             (folder / f"{number}.jpg").write_bytes(data)
     run = lambda *args: picsort(*args, url=live_server.url, token=token, cwd=tmp_path)  # noqa: E731
 
-    trained = run("train", "examples", "--name", "Soils", "--download", "soils.zip")
+    trained = run(
+        "--wait-timeout", "240", "train", "examples", "--name", "Soils", "--download", "soils.zip"
+    )
     assert trained.returncode == 0, trained.stderr[-3000:]
     model = int(trained.stdout.split("model ")[1].split()[0])
     assert "training" in trained.stderr and "100%" in trained.stderr  # the progress lines

@@ -151,3 +151,15 @@ def test_a_failed_batch_raises_with_the_job(picsort, worker, tmp_path):
     with pytest.raises(JobFailedError) as error:
         picsort._wait(lambda _pk: failed, failed, label="batch", timeout=None)
     assert error.value.job["error"] == "it broke" and "it broke" in str(error.value)
+
+
+def test_waiting_gives_up_after_the_timeout(picsort, settings):
+    from tests.client.conftest import QUEUES
+    from tests.models_registry.test_worker import DB_BACKEND
+
+    settings.TASKS = {"default": {"BACKEND": DB_BACKEND, "QUEUES": QUEUES}}  # and no worker
+    batch = picsort.batch_create(("a.png", photo("coffee.png")))
+    picsort.wait_timeout = 0.5
+    with pytest.raises(PicsortError) as error:
+        picsort.wait_batch(batch)
+    assert error.value.code == "timeout" and error.value.body["status"] == "queued"

@@ -30,7 +30,13 @@ FAILED = "failed"
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        with Client(args.url, args.token, language=args.lang, progress=not args.quiet) as client:
+        with Client(
+            args.url,
+            args.token,
+            language=args.lang,
+            progress=not args.quiet,
+            wait_timeout=args.wait_timeout,
+        ) as client:
             return args.run(client, args)
     except PicsortError as error:
         print(f"picsort: {error}", file=sys.stderr)
@@ -89,6 +95,13 @@ def _common_options(parser: argparse.ArgumentParser, *, default) -> None:
     parser.add_argument("--token", default=default, help="an API token (default: $PICSORT_TOKEN)")
     parser.add_argument(
         "--lang", default=default, help="language of class names and messages, such as es"
+    )
+    parser.add_argument(
+        "--wait-timeout",
+        type=float,
+        default=default,
+        metavar="SECONDS",
+        help="give up waiting for a batch or training after this long (default: no limit)",
     )
     parser.add_argument(
         "-q",

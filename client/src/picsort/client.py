@@ -42,6 +42,7 @@ class Client(Operations):
         max_retry_wait: float = 120.0,
         progress: bool = True,
         poll_interval: float = 1.0,
+        wait_timeout: float | None = None,
         sleep: Callable[[float], None] = time.sleep,
         http: httpx.Client | None = None,
     ) -> None:
@@ -57,6 +58,7 @@ class Client(Operations):
         )
         self.progress = progress
         self.poll_interval = poll_interval
+        self.wait_timeout = wait_timeout  # seconds a wait_* call gives a job (None: no limit)
         self.sleep = sleep
 
     def close(self) -> None:
@@ -170,6 +172,7 @@ class Client(Operations):
         self, fetch: Callable[[int], JSON], job: JSON | int, *, label: str, timeout: float | None
     ) -> JSON:
         job = fetch(job) if isinstance(job, int) else job
+        timeout = self.wait_timeout if timeout is None else timeout
         deadline = None if timeout is None else time.monotonic() + timeout
         bar = Progress(f"{label} {job['id']}", enabled=self.progress)
         try:
