@@ -68,10 +68,10 @@ def trust_report(classifier, version, metrics: dict, test: list) -> None:
     training = seconds["training"]
     print(
         f"\nchecks on {found['looked']} cached examples: {checks_seconds:.3f} s "
-        f"({found['count']} findings) = {checks_seconds / training:.2f}x the head training"
+        f"({found['count']} findings) = {checks_seconds / training:.3f}x the head training"
     )
     print(
-        f"calibration: {seconds['calibrating']:.3f} s = {seconds['calibrating'] / training:.2f}x "
+        f"calibration: {seconds['calibrating']:.3f} s = {seconds['calibrating'] / training:.3f}x "
         f"the head training; temperature {fit['temperature']}, "
         f"ECE {fit['ece_before']:.3f} -> {fit['ece_after']:.3f}"
     )
@@ -134,13 +134,13 @@ def main() -> None:
     user = User.objects.create_user(email="bench@example.com")
     classifier = services.classifier_create(user=user, name="digits", class_names=list(train))
     started = time.perf_counter()
-    services.examples_add(
-        classifier=classifier,
-        uploads_by_class={
-            name: [Upload(f"{name}-{i}.jpg", data) for i, data in enumerate(images)]
-            for name, images in train.items()
-        },
-    )
+    for name, images in train.items():  # one class a request, as the page sends them
+        services.examples_add(
+            classifier=classifier,
+            uploads_by_class={
+                name: [Upload(f"{name}-{i}.jpg", data) for i, data in enumerate(images)]
+            },
+        )
     upload_seconds = time.perf_counter() - started
 
     run, _created = services.training_start(classifier=classifier, user=user)
