@@ -101,6 +101,9 @@ class Prediction(TimeStampedModel):
     # The alias the model was chosen by (e.g. "default"), when it was: replays
     # of a candidate model use these classifications.
     alias = models.CharField(_("alias"), max_length=50, blank=True, db_index=True)
+    # Which file answered: "int8" (the version's variant that passed its gate)
+    # or "fp32"; empty for classifications made before int8 variants.
+    precision = models.CharField(_("precision"), max_length=4, blank=True)
     batch_item = models.OneToOneField(
         "BatchItem",
         on_delete=models.SET_NULL,

@@ -160,10 +160,17 @@ class HedgedSerializer(serializers.Serializer):
     contributors = ClassSerializer(many=True, help_text=_("Its classes with the largest shares."))
 
 
+PRECISION_HELP = _(
+    "Which file of the model answered: int8 (its quantized variant, served when it "
+    "passed its accuracy gate) or fp32."
+)
+
+
 class PredictionSerializer(serializers.ModelSerializer):
     url = serializers.SerializerMethodField()
     image_url = serializers.SerializerMethodField()
     model = serializers.SerializerMethodField()
+    precision = serializers.CharField(read_only=True, help_text=PRECISION_HELP)
     label_set = serializers.SerializerMethodField()
     classes = serializers.SerializerMethodField()
     hedged = serializers.SerializerMethodField()
@@ -176,6 +183,7 @@ class PredictionSerializer(serializers.ModelSerializer):
             "original_name",
             "image_url",
             "model",
+            "precision",
             "label_set",
             "classes",
             "hedged",
@@ -258,6 +266,7 @@ class PreviewResultSerializer(ClassifiedSerializer):
             "index",
             "original_name",
             "model",
+            "precision",
             "label_set",
             "classes",
             "hedged",
@@ -352,6 +361,7 @@ class BatchItemSerializer(serializers.ModelSerializer):
         help_text=_("Why the file failed, in the request's language."),
     )
     classes = serializers.SerializerMethodField()
+    precision = serializers.SerializerMethodField(help_text=PRECISION_HELP)
     prediction_url = serializers.SerializerMethodField()
 
     class Meta:
@@ -363,6 +373,7 @@ class BatchItemSerializer(serializers.ModelSerializer):
             "error_code",
             "error",
             "classes",
+            "precision",
             "prediction_url",
         ]
 
@@ -377,6 +388,10 @@ class BatchItemSerializer(serializers.ModelSerializer):
         return prediction_classes(
             prediction=prediction, language=get_language() or "en", top_k=obj.job.top_k
         )
+
+    def get_precision(self, obj: BatchItem) -> str | None:
+        prediction = self._prediction(obj)
+        return None if prediction is None else prediction.precision
 
     def get_prediction_url(self, obj: BatchItem) -> str | None:
         prediction = self._prediction(obj)

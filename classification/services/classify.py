@@ -234,6 +234,7 @@ def _prediction(
         image=image,
         model_version=version,
         label_set=version.label_set,
+        precision=inference.precision(version),
         original_name=item.name,
         results=results,
         top_key=results[0]["key"],

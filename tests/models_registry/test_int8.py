@@ -180,6 +180,42 @@ def test_a_grouping_runs_its_base_networks_int8(imagenet_model, pretrained_int8)
     assert inference.precision(grouping) == "int8"
 
 
+# Every answer says which precision served it
+# ------------------------------------------------------------------------------
+def test_the_api_page_and_batch_answers_say_which_precision_answered(
+    imagenet_model, pretrained_int8, user, api_client, client, django_capture_on_commit_callbacks
+):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    from classification.models import Prediction
+
+    def upload():
+        return SimpleUploadedFile("coffee.png", photo("coffee.png"))
+
+    api_client.force_authenticate(user)
+    answer = api_client.post("/api/v1/classifications/", {"file": upload()}, format="multipart")
+    assert answer.status_code == 201
+    assert answer.json()["results"][0]["precision"] == "fp32"  # nothing built yet
+
+    int8.model_version_int8_store(version=imagenet_model, build=_passed(pretrained_int8))
+    answer = api_client.post("/api/v1/classifications/", {"file": upload()}, format="multipart")
+    (result,) = answer.json()["results"]
+    assert result["precision"] == "int8"
+    assert Prediction.objects.get(pk=result["id"]).precision == "int8"
+    assert api_client.get(result["url"]).json()["precision"] == "int8"
+
+    with django_capture_on_commit_callbacks(execute=True):
+        batch = api_client.post("/api/v1/batches/", {"file": [upload()]}, format="multipart")
+    assert batch.status_code == 202
+    items = api_client.get(batch.json()["results_url"]).json()["results"]
+    assert [item["precision"] for item in items] == ["int8"]
+
+    client.force_login(user)
+    page = client.post("/classify/", {"file": upload(), "model": "default"})
+    assert page.status_code == 200
+    assert "(int8)" in page.content.decode()
+
+
 def test_the_version_in_the_api_and_admin_shows_its_gate(imagenet_model, broken_int8, client):
     from rest_framework.test import APIClient
 

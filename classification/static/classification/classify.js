@@ -220,7 +220,7 @@
     showClasses(node.querySelector(".classes"), result.classes);
     node.querySelector(".result-model small").textContent =
       strings.answered + " " + (result.model.localized_name || result.model.name) +
-      " v" + result.model.version;
+      " v" + result.model.version + (result.precision ? " (" + result.precision + ")" : "");
     if (result.id && result.image_url) {  // kept: it can be corrected on its page
       var link = node.querySelector(".result-feedback");
       link.href = strings.detail.replace("999999999", String(result.id)) + "#feedback";
