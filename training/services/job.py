@@ -104,7 +104,7 @@ def _embed(run: TrainingRun, backbone: ModelVersion, report) -> dict[int, object
 
 
 def _train(run: TrainingRun, report) -> None:
-    from training import checks, engine
+    from training import engine
 
     timer = engine.Timer()
     backbone = training_backbone()
@@ -149,6 +149,38 @@ def _train(run: TrainingRun, report) -> None:
     timer.lap("training")
 
     report(TrainingRun.Phase.EVALUATING, 86)
+    metrics, trust = _measure(run, head, both, ids, labels, (train_idx, val_idx), timer)
+
+    report(TrainingRun.Phase.EXPORTING, 90)
+    centroids = trust["centroids"]
+    with backbone.onnx_file.open("rb") as handle:
+        onnx_bytes = engine.classifier_onnx(handle.read(), head.kernel, head.bias, centroids)
+    with backbone.file.open("rb") as handle:
+        keras_bytes = engine.classifier_keras(handle.read(), head.kernel, head.bias)
+    checked = [int(ids[i]) for i in val_idx[:2]]
+    _check_export(backbone, onnx_bytes, head, centroids, checked, features)
+    timer.lap("exporting")
+    metrics["seconds"] = timer.seconds
+    report(TrainingRun.Phase.EXPORTING, 98)
+    int8 = training_int8_build(
+        backbone=backbone,
+        onnx=onnx_bytes,
+        metrics=metrics,
+        train_ids=[int(ids[i]) for i in train_idx],
+        tick=lambda: report(TrainingRun.Phase.EXPORTING, 98),
+    )
+    _register(run, backbone, names, keras_bytes, onnx_bytes, metrics)
+    training_int8_store(run=run, build=int8)
+
+
+def _measure(run, head, both, ids, labels, split, timer) -> tuple[dict, dict]:
+    """Calibrates the head, then measures it on the validation photos; the
+    learning curve and the split's leaks come from the same vectors."""
+    from training import checks, engine
+
+    train_idx, val_idx = split
+    names = run.snapshot["names"]
+    x_val, y_val = both[val_idx, 0], labels[val_idx]
     trust = _calibrate(head, both[train_idx], labels[train_idx], x_val, y_val, len(names))
     timer.lap("calibrating")
     probabilities = engine.predict(x_val, head.kernel, head.bias)
@@ -174,27 +206,7 @@ def _train(run: TrainingRun, report) -> None:
         both[train_idx], labels[train_idx], x_val, y_val, seed=run.classifier_id
     )
     timer.lap("learning_curve")
-
-    report(TrainingRun.Phase.EXPORTING, 90)
-    centroids = trust["centroids"]
-    with backbone.onnx_file.open("rb") as handle:
-        onnx_bytes = engine.classifier_onnx(handle.read(), head.kernel, head.bias, centroids)
-    with backbone.file.open("rb") as handle:
-        keras_bytes = engine.classifier_keras(handle.read(), head.kernel, head.bias)
-    checked = [int(ids[i]) for i in val_idx[:2]]
-    _check_export(backbone, onnx_bytes, head, centroids, checked, features)
-    timer.lap("exporting")
-    metrics["seconds"] = timer.seconds
-    report(TrainingRun.Phase.EXPORTING, 98)
-    int8 = training_int8_build(
-        backbone=backbone,
-        onnx=onnx_bytes,
-        metrics=metrics,
-        train_ids=[int(ids[i]) for i in train_idx],
-        tick=lambda: report(TrainingRun.Phase.EXPORTING, 98),
-    )
-    _register(run, backbone, names, keras_bytes, onnx_bytes, metrics)
-    training_int8_store(run=run, build=int8)
+    return metrics, trust
 
 
 def _calibrate(head, train, train_labels, x_val, y_val, num_classes: int) -> dict:
