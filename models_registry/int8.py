@@ -256,9 +256,7 @@ def int8_gate_summary(gate: dict) -> str:
         % {"name": gate.get("measured_on_name", "")},
         "validation_photos": _("the training's validation photos"),
     }.get(gate.get("measured_on"), _("held-out calibration photos"))
-    numbers = _(
-        "top-1 agreement with fp32 %(agreement).1f %% on %(photos)d photos of %(where)s"
-    ) % {
+    numbers = _("top-1 agreement with fp32 %(agreement).1f %% on %(photos)d photos (%(where)s)") % {
         "agreement": 100 * gate.get("agreement", 0),
         "photos": gate.get("photos", 0),
         "where": where,
