@@ -216,3 +216,20 @@ def _upload(name: str):
     from django.core.files.uploadedfile import SimpleUploadedFile
 
     return SimpleUploadedFile(name, photo(name), content_type="image/png")
+
+
+def test_the_checks_through_the_api(textures, user, other_user, api_client):
+    services.examples_add(
+        classifier=textures,
+        uploads_by_class={"hierba": [Upload("coffee.jpg", photo("coffee.png"))]},
+    )
+    url = reverse("api:classifier-checks", args=[textures.pk])
+    api_client.force_authenticate(other_user)
+    assert api_client.get(url).status_code == 404
+    api_client.force_authenticate(user)
+    before = api_client.get(url).json()
+    assert before["pending"] == 25 and before["outliers"] == []
+    after = api_client.post(url).json()
+    assert after["pending"] == 0 and after["looked"] == 25
+    coffee = Example.objects.get(original_name="coffee.jpg")
+    assert [o["id"] for o in after["outliers"]] == [coffee.pk]

@@ -13,6 +13,9 @@ urlpatterns = [
     ),
     path("classifiers/<id:pk>/train/", views.TrainApi.as_view(), name="classifier-train"),
     path(
+        "classifiers/<id:pk>/checks/", views.ClassifierChecksApi.as_view(), name="classifier-checks"
+    ),
+    path(
         "classifiers/<id:pk>/versions/", views.VersionListApi.as_view(), name="classifier-versions"
     ),
     path(

@@ -163,6 +163,28 @@ class TrainApi(APIView):
         )
 
 
+class ClassifierChecksApi(APIView):
+    """The checks on the examples, from their cached feature vectors (GET): the
+    same photo in two classes (``across``) or twice in one (``within``),
+    ``outliers``, classes that look ``alike``, and how many examples are
+    ``pending`` (not looked at yet). POST looks at up to 32 pending examples
+    first (rate-limited like example uploads); remove an example to fix one."""
+
+    required_scope = Scope.CLASSIFIERS_MANAGE
+
+    @extend_schema(responses={200: OpenApiTypes.OBJECT})
+    def get(self, request, pk: int):
+        classifier = _classifier(request, pk)
+        return Response(selectors.classifier_checks(classifier=classifier))
+
+    @extend_schema(request=None, responses={200: OpenApiTypes.OBJECT})
+    def post(self, request, pk: int):
+        classifier = _classifier(request, pk)
+        rate_limit_hit(action="examples", user=request.user)
+        services.examples_look(classifier=classifier)
+        return Response(selectors.classifier_checks(classifier=classifier))
+
+
 class VersionListApi(generics.ListAPIView):
     """The trained versions of a classifier, newest first, with download links."""
 
