@@ -5,6 +5,7 @@ from accounts.models import User
 from training.models import Classifier, ClassifierClass, Example, TrainingRun
 
 FEW_EXAMPLES = 5  # fewer than this in a class gets a warning
+CHECKS_MAX_EXAMPLES = 1000  # examples compared by the checks (the newest)
 
 
 def classifier_list_for_user(*, user: User) -> QuerySet[Classifier]:
@@ -118,14 +119,24 @@ def classifier_checks(*, classifier: Classifier) -> dict:
     backbone = training_backbone()
     classes = list(classifier.classes.order_by("id"))
     index = {cls.pk: i for i, cls in enumerate(classes)}
-    rows = list(
-        Example.objects.filter(classifier_class__classifier=classifier).values_list(
-            "pk", "classifier_class_id", "original_name", "embedding", "embedding_backbone"
-        )
-    )
+    examples = Example.objects.filter(classifier_class__classifier=classifier)
     sha = backbone.onnx_sha256 if backbone else None
-    seen = [row for row in rows if row[3] and row[4] == sha]
-    report = {"pending": len(rows) - len(seen), "looked": len(seen), "ready": backbone is not None}
+    total = examples.count()
+    # The newest CHECKS_MAX_EXAMPLES only: memory and time stay bounded per page view.
+    seen = list(
+        examples.filter(embedding_backbone=sha, embedding__isnull=False)
+        .order_by("-id")
+        .values_list("pk", "classifier_class_id", "original_name", "embedding")[
+            :CHECKS_MAX_EXAMPLES
+        ]
+    )
+    looked = examples.filter(embedding_backbone=sha, embedding__isnull=False).count()
+    report = {
+        "pending": total - looked,
+        "looked": len(seen),
+        "limited": looked > len(seen),
+        "ready": backbone is not None,
+    }
     if len(seen) < 2:
         return {**report, "across": [], "within": [], "outliers": [], "alike": [], "count": 0}
     vectors = np.stack([engine.from_bytes(row[3])[0] for row in seen])

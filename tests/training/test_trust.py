@@ -134,8 +134,8 @@ def test_checks_find_copies_outliers_and_alike_classes_and_one_click_fixes(textu
     found = selectors.classifier_checks(classifier=textures)
     assert found["pending"] == 0
 
-    across = {(p["first"]["cls"], p["second"]["cls"]) for p in found["across"]}
-    assert ("ladrillo", "hierba") in across
+    across = {frozenset((p["first"]["cls"], p["second"]["cls"])) for p in found["across"]}
+    assert frozenset(("ladrillo", "hierba")) in across
     assert [p["first"]["cls"] for p in found["within"]] == ["grava"]
     coffee = Example.objects.get(original_name="coffee.jpg")
     assert coffee.pk in {o["id"] for o in found["outliers"]}
@@ -154,10 +154,14 @@ def test_checks_find_copies_outliers_and_alike_classes_and_one_click_fixes(textu
     assert coffee.pk not in {o["id"] for o in after["outliers"]}
 
 
-def test_a_clean_set_has_nothing_to_fix(textures):
+def test_a_clean_set_has_nothing_to_fix(textures, monkeypatch):
     services.examples_look(classifier=textures)
     found = selectors.classifier_checks(classifier=textures)
-    assert found["looked"] == 24 and found["count"] == 0
+    assert found["looked"] == 24 and found["count"] == 0 and not found["limited"]
+    # Only the newest examples are compared when there are many.
+    monkeypatch.setattr(selectors, "CHECKS_MAX_EXAMPLES", 10)
+    found = selectors.classifier_checks(classifier=textures)
+    assert found["looked"] == 10 and found["limited"] and found["pending"] == 0
 
 
 def test_learning_curve_and_split_leaks_on_the_runs_own_photos(trained):
