@@ -204,7 +204,9 @@ def test_preview_api_answers_each_file_and_stores_nothing(client_a):
         "classes",
         "hedged",
         "none_of_these",
+        "precision",
     }
+    assert cat["precision"] == "fp32"  # the tests build no int8 variants unless they ask
     assert len(cat["classes"]) == 3 and cat["model"]["name"] == "EfficientNet-Lite0"
     assert [e["file"] for e in body["errors"]] == ["notes.txt", "empty.jpg"]
     assert not Prediction.objects.exists() and not Image.objects.exists()
