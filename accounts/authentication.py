@@ -38,7 +38,13 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
                 code="token_expired",
             )
         if token.last_used_at is None or now - token.last_used_at > timedelta(minutes=1):
-            ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+            # Only a token that still exists for an owner who is still active
+            # (and as staff as the copy says) is written back to the cache.
+            still = ApiToken.objects.filter(
+                pk=token.pk, user__is_active=True, user__is_staff=token.user.is_staff
+            ).update(last_used_at=now)
+            if not still:
+                raise exceptions.AuthenticationFailed(_("Invalid or revoked token."))
             token.last_used_at = now
             api_token_remember(token)
         return token.user, token

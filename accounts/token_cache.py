@@ -7,6 +7,11 @@ signals), so a revoked token stops working at once. Whatever changes behind
 the ORM's back (a queryset ``update``) is forgotten within
 ``TOKEN_CACHE_SECONDS``. The owner's password hash is never loaded, so it is
 never cached (Django loads it if something asks for it).
+
+Forgetting leaves a marker for ``FORGOTTEN_SECONDS`` instead of deleting the
+entry, and a copy read from the database is only *added*: a request that read
+the token just before it was revoked cannot write its old copy back over the
+marker. While the marker stands, the token is read from the database.
 """
 
 import logging
@@ -21,32 +26,54 @@ from accounts.models import ApiToken
 logger = logging.getLogger(__name__)
 
 TOKEN_CACHE_SECONDS = 60
+# long enough for any request that read the row before a change to be done
+FORGOTTEN_SECONDS = 10
 
 
 def _key(digest: str) -> str:
     return f"apitoken:{digest}"
 
 
-def api_token_for_digest(*, digest: str) -> ApiToken | None:
-    """The token with this digest, its user and classifier loaded."""
+FORGOTTEN = "forgotten"
+
+
+def _cache_get(digest: str):
     try:
-        token = cache.get(_key(digest))
+        return cache.get(_key(digest))
     except Exception:  # the cache is away: the database answers
         logger.warning("API token not read from the cache", exc_info=True)
-        token = None
-    if token is None:
-        token = (
-            ApiToken.objects.select_related("user", "classifier")
-            .defer("user__password")
-            .filter(key_digest=digest)
-            .first()
-        )
-        if token is not None:
-            api_token_remember(token)
+        return FORGOTTEN
+
+
+def api_token_for_digest(*, digest: str) -> ApiToken | None:
+    """The token with this digest, its user and classifier loaded."""
+    token = _cache_get(digest)
+    if isinstance(token, ApiToken):
+        return token
+    forgotten = token == FORGOTTEN
+    token = (
+        ApiToken.objects.select_related("user", "classifier")
+        .defer("user__password")
+        .filter(key_digest=digest)
+        .first()
+    )
+    if token is not None and not forgotten:
+        _cache_add(token)
     return token
 
 
+def _cache_add(token: ApiToken) -> None:
+    """Caches a copy read from the database, unless it was forgotten meanwhile."""
+    try:
+        cache.add(_key(token.key_digest), token, TOKEN_CACHE_SECONDS)
+    except Exception:
+        logger.warning("API token not cached", exc_info=True)
+
+
 def api_token_remember(token: ApiToken) -> None:
+    """Caches a token whose database row was just written (its last use)."""
+    if _cache_get(token.key_digest) == FORGOTTEN:
+        return
     try:
         cache.set(_key(token.key_digest), token, TOKEN_CACHE_SECONDS)
     except Exception:
@@ -58,15 +85,16 @@ def api_tokens_forget(digests) -> None:
     if not digests:
         return
     try:
-        cache.delete_many([_key(digest) for digest in digests])
+        cache.set_many({_key(digest): FORGOTTEN for digest in digests}, FORGOTTEN_SECONDS)
     except Exception:  # the cache is away: it forgets by itself within the timeout
-        logger.warning("API tokens not removed from the cache", exc_info=True)
+        logger.warning("API tokens not marked forgotten in the cache", exc_info=True)
 
 
 @receiver(post_save, sender=ApiToken)
 @receiver(post_delete, sender=ApiToken)
-def _token_changed(sender, instance: ApiToken, **kwargs) -> None:
-    api_tokens_forget([instance.key_digest])
+def _token_changed(sender, instance: ApiToken, created: bool = False, **kwargs) -> None:
+    if not created:  # nobody can hold an old copy of a new token
+        api_tokens_forget([instance.key_digest])
 
 
 @receiver(post_save, sender=get_user_model())
