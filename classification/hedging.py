@@ -23,7 +23,7 @@ def hedge_threshold(
     model's own threshold, else ``CLASSIFY_HEDGE_CONFIDENCE``; None: no hedging."""
     if not hedge:
         return None
-    if min_confidence:
+    if min_confidence is not None:  # 0 asks for no hedging
         return float(min_confidence)
     if version.confidence_threshold:
         return float(version.confidence_threshold)

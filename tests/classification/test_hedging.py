@@ -58,6 +58,9 @@ def test_an_unsure_cat_is_hedged_to_domestic_cat(client_a):
 def test_hedge_false_turns_it_off(client_a):
     result = _classify(client_a, "chelsea.png", hedge="false", store="false")
     assert result["hedged"] is None and result["classes"][0]["probability"] < 0.5
+    # A confidence of 0 asks for none: every answer reaches it.
+    result = _classify(client_a, "chelsea.png", min_confidence="0", store="false")
+    assert result["hedged"] is None
 
 
 def test_a_confident_answer_is_not_hedged_unless_more_is_asked(client_a):
