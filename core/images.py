@@ -7,6 +7,7 @@ message a person understands; nothing here crashes on hostile input.
 
 import contextlib
 import io
+import re
 import threading
 import warnings
 from dataclasses import dataclass
@@ -279,17 +280,25 @@ def encode_jpeg(image: Image.Image, max_side: int) -> bytes:
 
 
 # Markers kept when a JPEG is stored as it came: the picture and what decoding
-# needs (APP0 JFIF, APP14 Adobe colour transform); every other APPn segment
-# (EXIF with GPS and camera serials, XMP, ICC, maker notes) and comments go,
-# as they do when a picture is re-encoded.
+# needs (APP0 JFIF, APP14 Adobe colour transform, before the first scan); every
+# other APPn segment (EXIF with GPS and camera serials, XMP, ICC, maker notes)
+# and comments go, as they do when a picture is re-encoded. Whatever follows
+# the end of the picture (a second JPEG with its own EXIF, a Motion Photo's
+# video) goes too.
 _JPEG_KEEP_APP = {0xE0, 0xEE}
+_JPEG_FRAME = set(range(0xC0, 0xD0)) - {0xC4, 0xC8, 0xCC}  # SOF0..SOF15
+_JPEG_TABLES = {0xC4, 0xCC, 0xDB, 0xDD}  # DHT, DAC, DQT, DRI
+_JPEG_DNL = 0xDC
+# In a scan's entropy-coded data FF00 is a stuffed FF and FFD0..FFD7 are restart
+# markers: any other FF starts the next marker.
+_JPEG_NEXT_MARKER = re.compile(rb"\xff[^\x00\xd0-\xd7]", re.DOTALL)
 
 
 def jpeg_without_metadata(data: bytes, *, max_side: int) -> bytes | None:
     """A JPEG upload as stored, without re-encoding it: the same compressed
     picture with its metadata segments dropped. None when it must be
     re-encoded instead: not a plain JPEG, larger than ``max_side``, turned by
-    its EXIF orientation, not RGB or greyscale, or not parsed to its scan."""
+    its EXIF orientation, not RGB or greyscale, or not parsed to its end."""
     try:
         with Image.open(io.BytesIO(data)) as image:
             if (
@@ -301,20 +310,42 @@ def jpeg_without_metadata(data: bytes, *, max_side: int) -> bytes | None:
                 return None
     except Exception:
         return None
-    kept, position = [b"\xff\xd8"], 2
-    while position + 4 <= len(data) and data[position] == 0xFF:
+    return _jpeg_picture(data)
+
+
+def _jpeg_picture(data: bytes) -> bytes | None:
+    """The segments of ``data`` a decoder needs, up to and with its first end
+    of image (EOI); None for anything malformed or unexpected."""
+    if data[:2] != b"\xff\xd8":
+        return None
+    kept, position, framed, scans = [b"\xff\xd8"], 2, False, 0
+    while position + 2 <= len(data) and data[position] == 0xFF:
         marker = data[position + 1]
         if marker == 0xFF:  # fill byte before a marker
             position += 1
             continue
-        if marker == 0xDA:  # start of scan: the picture itself, kept as it is
-            kept.append(data[position:])
-            return b"".join(kept)
+        if marker == 0xD9:  # end of image: nothing after it is kept
+            return b"".join([*kept, b"\xff\xd9"]) if scans else None
         length = int.from_bytes(data[position + 2 : position + 4], "big")
-        segment = data[position : position + 2 + length]
-        if length < 2 or len(segment) < 2 + length:
+        end = position + 2 + length
+        if length < 2 or end > len(data):
             return None
-        if not (0xE0 <= marker <= 0xEF or marker == 0xFE) or marker in _JPEG_KEEP_APP:
-            kept.append(segment)
-        position += 2 + length
+        if marker == 0xDA:  # start of scan: its header, then the picture data
+            found = _JPEG_NEXT_MARKER.search(data, end) if framed else None
+            if found is None:
+                return None
+            kept.append(data[position : found.start()])
+            position, scans = found.start(), scans + 1
+            continue
+        if 0xE0 <= marker <= 0xEF or marker == 0xFE:  # APPn and comments
+            if marker in _JPEG_KEEP_APP and not scans:
+                kept.append(data[position:end])
+        elif (marker in _JPEG_FRAME and not framed and not scans) or marker in _JPEG_TABLES:
+            framed = framed or marker in _JPEG_FRAME
+            kept.append(data[position:end])
+        elif marker == _JPEG_DNL and scans:
+            kept.append(data[position:end])
+        else:
+            return None
+        position = end
     return None

@@ -110,6 +110,51 @@ def test_a_kept_jpeg_is_stored_as_it_came_without_its_metadata(api_client, user,
     assert (image.width, image.height) == kept.size
 
 
+def _segment(marker: int, payload: bytes) -> bytes:
+    return bytes([0xFF, marker]) + (len(payload) + 2).to_bytes(2, "big") + payload
+
+
+def test_what_follows_the_end_of_a_kept_jpeg_is_not_stored(api_client, user, imagenet_model):
+    # A phone's picture with a second JPEG (its own EXIF with GPS) appended.
+    first = _photo_jpeg()
+    appended = first + _photo_jpeg(exif=_gps_exif(), progressive=True)
+    assert b"CameraMaker" in appended and PILImage.open(io.BytesIO(appended)).format == "JPEG"
+    _token, key = api_token_create(user=user, name="bench")
+    assert _post(api_client, key, appended).status_code == 201
+    with Image.objects.get().file.open("rb") as handle:
+        stored = handle.read()
+    assert stored == first  # Pillow wrote no metadata: the first picture, byte for byte
+    assert b"CameraMaker" not in stored
+    original = np.asarray(PILImage.open(io.BytesIO(appended)).convert("RGB"))
+    assert np.array_equal(np.asarray(PILImage.open(io.BytesIO(stored)).convert("RGB")), original)
+
+
+def test_segments_between_the_scans_of_a_progressive_jpeg_are_not_kept():
+    progressive = _photo_jpeg(progressive=True)
+    # After the first scan: a comment and an EXIF segment, then the next scan.
+    second_scan = progressive.index(b"\xff\xda", progressive.index(b"\xff\xda") + 2)
+    extra = _segment(0xFE, b"secret comment") + _segment(0xE1, b"Exif\0\0" + _gps_exif())
+    spliced = progressive[:second_scan] + extra + progressive[second_scan:]
+    pixels = np.asarray(PILImage.open(io.BytesIO(progressive)).convert("RGB"))
+    assert np.array_equal(np.asarray(PILImage.open(io.BytesIO(spliced)).convert("RGB")), pixels)
+    kept = jpeg_without_metadata(spliced, max_side=4096)
+    assert kept == progressive
+    assert b"secret comment" not in kept and b"CameraMaker" not in kept
+    # Restart markers and stuffed bytes are picture data, kept as they are.
+    restarts = _photo_jpeg(progressive=True, restart_marker_blocks=1)
+    assert jpeg_without_metadata(restarts + b"trailing", max_side=4096) == restarts
+
+
+def test_a_jpeg_not_parsed_to_its_end_is_re_encoded():
+    jpeg = _photo_jpeg()
+    assert jpeg_without_metadata(jpeg[:-2], max_side=4096) is None  # no end of image
+    # An unexpected marker between scans (a second frame header).
+    frame = jpeg.index(b"\xff\xc0")
+    sof = jpeg[frame : frame + 2 + int.from_bytes(jpeg[frame + 2 : frame + 4], "big")]
+    end = jpeg.rindex(b"\xff\xd9")
+    assert jpeg_without_metadata(jpeg[:end] + sof + jpeg[end:], max_side=4096) is None
+
+
 def test_jpegs_that_must_be_re_encoded_are_not_kept_as_they_came():
     assert jpeg_without_metadata(_photo_jpeg(), max_side=4096) is not None
     turned = _photo_jpeg(exif=_gps_exif(orientation=6))
