@@ -83,17 +83,19 @@ MAX_SHARED_IMAGES = 32  # images in one shared run at most
 
 
 class _Job:
-    __slots__ = ("batch", "error", "event", "outputs")
+    __slots__ = ("batch", "error", "event", "key", "outputs", "size")
 
     def __init__(self, batch: np.ndarray) -> None:
         self.batch = batch
+        self.key = (batch.shape[1:], batch.dtype)  # only like tensors share a run
+        self.size = batch.shape[0] if batch.ndim else 1
         self.event = threading.Event()
         self.outputs: list[np.ndarray] | None = None
         self.error: BaseException | None = None
 
     def result(self) -> list[np.ndarray]:
         if self.error is not None:
-            raise self.error
+            raise self.error  # this request's own error, raised in its own thread only
         return self.outputs
 
 
@@ -102,7 +104,11 @@ class SharedRuns:
     waiting: a web process's threads classify together what arrives while the
     model is busy, as a model server's adaptive batching does, but without a
     timer (an idle model runs a lone request at once). The thread whose request
-    is first in line runs the batch and hands over to the next in line."""
+    is first in line runs the batch and hands over to the next in line.
+
+    Only tensors of the same shape (but for their length) and dtype run
+    together, and when a shared run fails each request runs again alone: a bad
+    request fails by itself, never its neighbours."""
 
     def __init__(self, session, input_name: str) -> None:
         self.session, self.input_name = session, input_name
@@ -119,16 +125,17 @@ class SharedRuns:
             job.event.wait()
             if job.outputs is not None or job.error is not None:
                 return job.result()
-        # First in line: run everything waiting (this job first), then hand over.
+        # First in line: run everything like it waiting (this job first), then hand over.
         with self._lock:
-            jobs, size = [], 0
-            while self._queue and (
-                not jobs or size + len(self._queue[0].batch) <= MAX_SHARED_IMAGES
-            ):
-                jobs.append(self._queue.pop(0))
-                size += len(jobs[-1].batch)
+            jobs = self._take()
         try:
             self._run(jobs)
+        except BaseException as error:  # interrupted: the others must not wait forever
+            for other in jobs:
+                if other is not job and other.outputs is None and other.error is None:
+                    other.error = RuntimeError("The shared model run was interrupted.")
+                    other.error.__cause__ = error
+            raise
         finally:
             with self._lock:
                 if self._queue:
@@ -139,18 +146,43 @@ class SharedRuns:
                 other.event.set()
         return job.result()
 
+    def _take(self) -> list[_Job]:
+        """The first job in line and those like it behind, up to
+        ``MAX_SHARED_IMAGES``; the others keep their places. Under the lock."""
+        jobs, rest, size = [], [], 0
+        for waiting in self._queue:
+            if not jobs or (
+                waiting.key == jobs[0].key and size + waiting.size <= MAX_SHARED_IMAGES
+            ):
+                jobs.append(waiting)
+                size += waiting.size
+            else:
+                rest.append(waiting)
+        self._queue = rest
+        return jobs
+
     def _run(self, jobs: list[_Job]) -> None:
-        try:
-            batch = jobs[0].batch if len(jobs) == 1 else np.concatenate([j.batch for j in jobs])
-            outputs = self.session.run(None, {self.input_name: batch})
-        except BaseException as error:
-            for other in jobs:
-                other.error = error
+        if len(jobs) > 1 and self._run_together(jobs):
             return
-        ends = np.cumsum([len(j.batch) for j in jobs])[:-1]
+        for other in jobs:
+            try:
+                other.outputs = self.session.run(None, {self.input_name: other.batch})
+            except Exception as error:
+                other.error = error
+
+    def _run_together(self, jobs: list[_Job]) -> bool:
+        """One run for all ``jobs``; False when it failed (one of them may be
+        bad), and then each is run alone."""
+        try:
+            batch = np.concatenate([j.batch for j in jobs])
+            outputs = self.session.run(None, {self.input_name: batch})
+        except Exception:
+            return False
+        ends = np.cumsum([j.size for j in jobs])[:-1]
         parts = [np.split(output, ends) for output in outputs]
         for number, other in enumerate(jobs):
             other.outputs = [part[number] for part in parts]
+        return True
 
 
 @dataclass(frozen=True)

@@ -248,3 +248,64 @@ def test_requests_at_the_same_time_share_runs_and_each_gets_its_own_answer(image
     assert sum(sizes) == len(tensors)
     for mine, reference in zip(together, alone, strict=True):
         assert np.allclose(mine, reference, atol=1e-5)
+
+
+def test_a_bad_request_in_a_shared_run_fails_alone(imagenet_model):
+    import threading
+
+    names = ["coffee.png", "chelsea.png", "camera.png", "astronaut.png"]
+    good = [
+        inference.tensor(inference.decode(photo(name), imagenet_model), imagenet_model)
+        for name in names
+    ]
+    loaded = inference.sessions.get(imagenet_model)
+    alone = [loaded.session.run(None, {loaded.input_name: tensor})[0] for tensor in good]
+    poisoned = np.full_like(good[0], np.nan)  # like the others, but its run fails
+    bad = {
+        "shape": good[0][:, :200],
+        "dtype": good[0].astype(np.float64),
+        "poisoned": poisoned,
+    }
+    submitted = [*good, *bad.values()]
+    queued = threading.Event()
+
+    class Gated:  # the real session; its first run waits until every request waits too
+        first = True
+
+        def run(self, names_, feeds):
+            batch = next(iter(feeds.values()))
+            if Gated.first:
+                Gated.first = False
+                queued.wait()
+            if np.isnan(batch).any():
+                raise RuntimeError("the model refused this input")
+            return loaded.session.run(names_, feeds)
+
+    shared = inference.SharedRuns(Gated(), loaded.input_name)
+    answers: dict[int, object] = {}
+
+    def submit(number: int, tensor) -> None:
+        try:
+            answers[number] = shared.run(tensor)[0]
+        except Exception as error:
+            answers[number] = error
+
+    opener = threading.Thread(target=submit, args=(-1, good[0]))
+    opener.start()  # runs alone, holding the model while the others line up
+    threads = [threading.Thread(target=submit, args=item) for item in enumerate(submitted)]
+    for thread in threads:
+        thread.start()
+    while len(shared._queue) < len(submitted) and any(t.is_alive() for t in threads):
+        threading.Event().wait(0.01)
+    lined_up = len(shared._queue)
+    queued.set()
+    for thread in [opener, *threads]:
+        thread.join()
+    assert lined_up == len(submitted)  # they all waited for the same turn
+    assert np.allclose(answers[-1], alone[0], atol=1e-5)
+    for number, reference in enumerate(alone):
+        assert np.allclose(answers[number], reference, atol=1e-5), answers[number]
+    errors = [answers[len(good) + number] for number in range(len(bad))]
+    assert all(isinstance(error, Exception) for error in errors)
+    assert "refused" in str(errors[2])
+    assert len({id(error) for error in errors}) == len(errors)  # each its own error
