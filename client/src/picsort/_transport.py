@@ -16,6 +16,12 @@ RETRY_STATUSES = (429, 503)
 JSON = dict[str, Any]
 
 
+def _origin(url: str) -> str:
+    parsed = httpx.URL(url)
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    return f"{parsed.scheme}://{parsed.host}:{port}"
+
+
 class Transport:
     def __init__(
         self,
@@ -47,7 +53,16 @@ class Transport:
         self.http.close()
 
     def url(self, path: str) -> str:
-        return path if path.startswith(("http://", "https://")) else self.base_url + path
+        """A path on the server, or an absolute URL the server gave (a page's
+        ``next``); the token is never sent to another origin."""
+        if not path.startswith(("http://", "https://")):
+            return self.base_url + path
+        if _origin(path) != _origin(self.base_url):
+            raise PicsortError(
+                f"Refusing to send the token to {_origin(path)}: not {self.base_url}.",
+                code="foreign_url",
+            )
+        return path
 
     def request(
         self,

@@ -24,6 +24,10 @@ ACTIVE = ("queued", "running")
 CLASSIFY_CHUNK = 20
 
 
+# what POST /api/v1/batches/ takes besides model, top_k and store
+BATCH_FIELDS: frozenset[str] = frozenset()
+
+
 class Client(Operations):
     """``Client(base_url, token)``; both default to $PICSORT_URL and $PICSORT_TOKEN.
 
@@ -84,6 +88,12 @@ class Client(Operations):
         batch (its images, subfolders too), waited for. Every image gets a
         :class:`Result`, classified or with its reason, in the order given."""
         if len(images) == 1 and is_folder(images[0]):
+            ignored = sorted(set(fields) - BATCH_FIELDS)
+            if ignored:  # a batch would answer without them: say so instead
+                raise PicsortError(
+                    f"A folder is sent as a batch, which does not take {', '.join(ignored)}.",
+                    code="not_for_batches",
+                )
             return self.classify_folder(images[0], model=model, top_k=top_k, store=store, **fields)  # type: ignore[arg-type]
         sources = [Path(i) if isinstance(i, (str, os.PathLike)) else None for i in images]
         uploads = [upload(image, index) for index, image in enumerate(images)]
