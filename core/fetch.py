@@ -51,6 +51,8 @@ _REFUSED_NETWORKS = [
         "64:ff9b:1::/48",
         "2002::/16",  # 6to4
         "2001::/32",  # Teredo
+        "192.88.99.0/24",  # 6to4 relay anycast
+        "3fff::/20",  # documentation (RFC 9637), not yet known to every Python
     )
 ]
 

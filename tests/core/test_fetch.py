@@ -35,6 +35,8 @@ PICTURE = jpeg(64, 48)
         "::ffff:169.254.169.254",
         "64:ff9b::a00:1",  # NAT64 around 10.0.0.1
         "2002:a00:1::",  # 6to4 around 10.0.0.1
+        "192.88.99.1",  # 6to4 relay anycast
+        "3fff::1",  # documentation
     ],
 )
 def test_inner_addresses_are_refused(address, settings):
