@@ -59,6 +59,20 @@ class NoneOfTheseReason(models.TextChoices):
     UNLIKE_EXAMPLES = "unlike_examples", _("unlike the classifier’s examples")
 
 
+def made_by_token() -> models.ForeignKey:
+    """The API token that made a row (None: the pages, or a token since
+    deleted). A token without history:read follows and deletes only what it
+    made (classification.api.views)."""
+    return models.ForeignKey(
+        "accounts.ApiToken",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("API token"),
+    )
+
+
 class Prediction(TimeStampedModel):
     """One classification of one image by one model version."""
 
@@ -112,6 +126,7 @@ class Prediction(TimeStampedModel):
         related_name="prediction",
         verbose_name=_("batch item"),
     )
+    api_token = made_by_token()
 
     class Meta:
         verbose_name = _("prediction")
@@ -148,6 +163,7 @@ class BatchJob(LeasedJob, UploadedArchive):
     # The language of the request that started the job: per-item errors are
     # written in it by the worker.
     language = models.CharField(_("language"), max_length=10, default="en")
+    api_token = made_by_token()
 
     class Meta:
         verbose_name = _("batch job")

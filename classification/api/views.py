@@ -1,3 +1,4 @@
+from django.db.models import Q
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils.translation import get_language
@@ -10,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.scopes import Scope, token_check_version, token_limit_queryset
+from accounts.scopes import Scope, request_token, token_check_version, token_limit_queryset
 from classification import selectors, services
 from classification.api import serializers as s
 from classification.filters import PredictionFilter
@@ -22,20 +23,38 @@ from core.fetch import image_uploads_from_urls
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits as _read_body
 
-# The token that started a batch follows it and reads its results.
-BATCH_READ = (Scope.CLASSIFY, Scope.HISTORY_READ)
+# The token that made a batch or a classification follows it (and deletes the
+# classification); reading the rest of the history takes history:read.
+MADE_OR_HISTORY = (Scope.CLASSIFY, Scope.HISTORY_READ)
 
 # A token limited to one classifier reads only the history made with it.
 CLASSIFIER_OF_VERSION = "model_version__training_run__classifier_id"
 
 
-def _predictions(request):
+def _made_by_token(request, queryset, made_by: Q):
+    """Without history:read, a token reaches only what it made itself."""
+    token = request_token(request)
+    if token is None or token.has_scope(Scope.HISTORY_READ):
+        return queryset
+    return queryset.filter(made_by)
+
+
+def _predictions(request, *, own: bool = False):
+    """The user's classifications; with ``own``, only the token's own unless
+    it holds history:read (the list itself needs history:read)."""
     predictions = selectors.prediction_list_for_user(user=request.user)
+    if own:
+        token = request_token(request)
+        # A batch's classifications were made by the token that started it.
+        made = Q(api_token=token) | Q(batch_item__job__api_token=token)
+        predictions = _made_by_token(request, predictions, made)
     return token_limit_queryset(request, predictions, CLASSIFIER_OF_VERSION)
 
 
-def _batches(request):
+def _batches(request, *, own: bool = False):
     batches = selectors.batch_job_list_for_user(user=request.user)
+    if own:
+        batches = _made_by_token(request, batches, Q(api_token=request_token(request)))
     return token_limit_queryset(request, batches, CLASSIFIER_OF_VERSION)
 
 
@@ -100,6 +119,7 @@ class ClassificationListApi(generics.ListAPIView):
             store=options["store"],
             alias=services.alias_of(options["model"]),
             hedge_at=_hedge_at(options, version),
+            api_token=request_token(request),
         )
         body = _answer(outcome, s.ClassifiedSerializer, self.get_serializer_context(), options)
         return Response(
@@ -186,11 +206,12 @@ class ClassificationDetailApi(generics.RetrieveDestroyAPIView):
     """One of your classifications; DELETE removes it and its image."""
 
     serializer_class = s.PredictionSerializer
-    # Deleting a result is the classifying side's, never the reading side's.
-    required_scope = {"GET": Scope.HISTORY_READ, "DELETE": Scope.CLASSIFY}
+    # Deleting a result is the classifying side's, never the reading side's;
+    # a token without history:read reaches only the classifications it made.
+    required_scope = {"GET": MADE_OR_HISTORY, "DELETE": Scope.CLASSIFY}
 
     def get_queryset(self):
-        return _predictions(self.request)
+        return _predictions(self.request, own=True)
 
     def perform_destroy(self, instance):
         services.prediction_delete(user=self.request.user, prediction_id=instance.pk)
@@ -225,6 +246,7 @@ class BatchListApi(generics.ListAPIView):
             version=version,
             top_k=options["top_k"],
             store=options["store"],
+            api_token=request_token(request),
         )
         body = s.BatchJobSerializer(job, context=self.get_serializer_context()).data
         return Response(
@@ -238,20 +260,20 @@ class BatchDetailApi(generics.RetrieveAPIView):
     """Status and progress of one of your batch jobs: poll it."""
 
     serializer_class = s.BatchJobSerializer
-    required_scope = BATCH_READ
+    required_scope = MADE_OR_HISTORY
 
     def get_queryset(self):
-        return _batches(self.request)
+        return _batches(self.request, own=True)
 
 
 class BatchResultsApi(generics.ListAPIView):
     """The items of a batch, in upload order, with their classes or error (paginated)."""
 
     serializer_class = s.BatchItemSerializer
-    required_scope = BATCH_READ
+    required_scope = MADE_OR_HISTORY
 
     def get_queryset(self):
-        job = get_object_or_404(_batches(self.request), pk=self.kwargs["pk"])
+        job = get_object_or_404(_batches(self.request, own=True), pk=self.kwargs["pk"])
         return selectors.batch_items_for_job(job=job).select_related("job")
 
 
@@ -259,7 +281,7 @@ class BatchSortedZipApi(APIView):
     """A finished batch's photos sorted into folders (see the operation's description)."""
 
     renderer_classes = [JSONRenderer]  # errors; the answer itself is a zip
-    required_scope = BATCH_READ
+    required_scope = MADE_OR_HISTORY
 
     def perform_content_negotiation(self, request, force=False):
         # "Accept: application/zip" must not be refused (406): the zip is the answer.
@@ -289,5 +311,5 @@ class BatchSortedZipApi(APIView):
         ),
     )
     def get(self, request, pk: int):
-        job = get_object_or_404(_batches(request), pk=pk)
+        job = get_object_or_404(_batches(request, own=True), pk=pk)
         return batch_sorted_zip_response(job=job, language=get_language() or "en")

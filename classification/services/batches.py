@@ -65,11 +65,13 @@ def batch_job_create(
     archive=None,
     top_k: int = 5,
     store: bool = True,
+    api_token=None,
 ) -> BatchJob:
     """``archive``: an uploaded zip (a file), stored as it came; or ``uploads``:
     loose files, stored together as one new zip. Checks the zip's directory
     (counts, sizes, bombs) and the user's space for inputs waiting to be
-    processed, stores one archive, and queues the job after the commit."""
+    processed, stores one archive, and queues the job after the commit.
+    ``api_token``: the token that started it, if any (it may follow the job)."""
     if archive is not None and uploads:
         raise ApplicationError(
             _("Send either a zip or photos, not both at once."), code="zip_and_files"
@@ -98,6 +100,7 @@ def batch_job_create(
             store_images=store,
             language=get_language() or "en",
             archive_bytes=size,
+            api_token=api_token,
         )
         job.archive.save("input.zip", File(source), save=False)  # the one write
     finally:

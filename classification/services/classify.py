@@ -226,6 +226,7 @@ def _prediction(
     batch_item,
     alias: str = "",
     hedge_at: float | None = None,
+    api_token=None,
 ):
     results = _results(row, version)
     hedged = None if hedge_at is None else hedging.hedge(row, version, threshold=hedge_at)
@@ -243,6 +244,7 @@ def _prediction(
         batch_item=batch_item,
         alias=alias,
         hedged=hedged,
+        api_token=api_token,
     )
     prediction.upload_index = item.index
     return prediction
@@ -262,6 +264,7 @@ def _predict(
     batch_item: "BatchItem | None" = None,
     alias: str = "",
     hedge_at: float | None = None,
+    api_token=None,
 ) -> list[Prediction]:
     """Runs the model once over the prepared images; with ``save``, writes the
     predictions (and the images, with ``store``) in one transaction. Below
@@ -306,6 +309,7 @@ def _predict(
                     batch_item=batch_item,
                     alias=alias,
                     hedge_at=hedge_at,
+                    api_token=api_token,
                 )
                 predictions.append(prediction)
             Prediction.objects.bulk_create(predictions)
@@ -345,6 +349,7 @@ def classify_uploads_each(
     store: bool = True,
     alias: str = "",
     hedge_at: float | None = None,
+    api_token=None,
 ) -> ClassifyOutcome:
     """Every file answered on its own: the good ones are classified and stored
     (in one transaction), the bad ones come back with their reason. The
@@ -352,12 +357,19 @@ def classify_uploads_each(
     the whole call; so does a request in which no file could be classified
     (its error lists every file's reason in ``extra["errors"]``). ``alias``:
     the alias it was asked through (``alias_of``), recorded on each answer.
-    ``hedge_at``: the confidence asked for (``hedging.hedge_threshold``)."""
+    ``hedge_at``: the confidence asked for (``hedging.hedge_threshold``).
+    ``api_token``: the token that asked (recorded on each answer), if any."""
     prepared, errors = _prepare_each(uploads, version=version, store=store, each=True)
     if not prepared:
         raise _nothing_classified(errors)
     predictions = _predict(
-        user=user, prepared=prepared, version=version, store=store, alias=alias, hedge_at=hedge_at
+        user=user,
+        prepared=prepared,
+        version=version,
+        store=store,
+        alias=alias,
+        hedge_at=hedge_at,
+        api_token=api_token,
     )
     return ClassifyOutcome(predictions=predictions, errors=errors)
 
