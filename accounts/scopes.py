@@ -147,6 +147,22 @@ def version_classifier_id(version) -> int | None:
     return run.classifier_id if run is not None else None
 
 
+def token_refuse_classifier_limited(request) -> None:
+    """403 for a token limited to one classifier: the request concerns the
+    whole account (webhooks hear of every batch and training run)."""
+    if token_classifier_id(request) is not None:
+        error = exceptions.PermissionDenied(
+            gettext(
+                "This token is limited to the classifier “%(name)s”: it cannot manage "
+                "webhooks, which hear of every batch and training run of your account."
+            )
+            % {"name": request_token(request).classifier.name},
+            code="classifier_not_allowed",
+        )
+        error.error_fields = {"classifier": token_classifier_id(request)}
+        raise error
+
+
 def token_check_version(request, version) -> None:
     """403 when a classifier-limited token asks for a version that is not one
     of that classifier's (shared models included)."""

@@ -10,6 +10,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from core.exceptions import ApplicationError
+from core.ratelimits import rate_limit_hit
 from webhooks import selectors, services
 from webhooks.forms import WebhookEndpointForm
 
@@ -72,7 +73,13 @@ def webhook_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def webhook_test(request: HttpRequest, pk: int) -> HttpResponse:
-    services.webhook_test_send(endpoint=_endpoint(request, pk))
+    endpoint = _endpoint(request, pk)
+    try:
+        rate_limit_hit(action="webhook_test", user=request.user)
+    except ApplicationError as error:
+        messages.error(request, error.message)
+        return redirect("webhooks:detail", pk=pk)
+    services.webhook_test_send(endpoint=endpoint)
     messages.success(request, _("A test event is on its way; its delivery appears below."))
     return redirect("webhooks:detail", pk=pk)
 

@@ -352,6 +352,8 @@ RATE_LIMITS = {
     "classify": env("DJANGO_THROTTLE_CLASSIFY", default="600/minute"),  # requests
     "batch": env("DJANGO_THROTTLE_BATCH", default="60/hour"),
     "examples": env("DJANGO_THROTTLE_EXAMPLES", default="60/hour"),  # example uploads
+    # Each test event is a delivery retried up to WEBHOOK_MAX_ATTEMPTS times.
+    "webhook_test": env("DJANGO_THROTTLE_WEBHOOK_TEST", default="10/hour"),
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Picsort API",
