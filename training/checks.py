@@ -23,6 +23,7 @@ ALIKE_CENTRES = 0.9  # or centres this similar (different things measure below ~
 CURVE_FRACTIONS = (0.25, 0.5, 0.75, 1.0)
 CURVE_REPEATS = 3
 CURVE_MAX_FACTOR = 10  # beyond 10x the examples, the estimate says "many more"
+LISTED = 50  # findings of one kind listed at once (fixing them shows the next)
 
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
@@ -34,14 +35,29 @@ def _r(value: float) -> float:
 
 
 def _duplicates(sims: np.ndarray, labels: np.ndarray, ids: list[int]) -> tuple[list, list]:
-    across, within = [], []
+    """Pairs of near-identical examples across classes and within one, the
+    closest ``LISTED`` of each (a class of a thousand copies is a million pairs)."""
     rows, cols = np.nonzero(np.triu(sims >= DUPLICATE, k=1))
-    for i, j in zip(rows, cols, strict=True):
-        pair = {"first": ids[i], "second": ids[j], "similarity": _r(sims[i, j])}
-        if labels[i] == labels[j]:
-            within.append({**pair, "cls": int(labels[i])})
-        else:
-            across.append({**pair, "first_cls": int(labels[i]), "second_cls": int(labels[j])})
+    same = labels[rows] == labels[cols]
+    found = []
+    for mask in (~same, same):
+        r, c = rows[mask], cols[mask]
+        order = np.argsort(-sims[r, c], kind="stable")[:LISTED]
+        found.append([(int(r[k]), int(c[k])) for k in order])
+    across = [
+        {
+            "first": ids[i],
+            "second": ids[j],
+            "similarity": _r(sims[i, j]),
+            "first_cls": int(labels[i]),
+            "second_cls": int(labels[j]),
+        }
+        for i, j in found[0]
+    ]
+    within = [
+        {"first": ids[i], "second": ids[j], "similarity": _r(sims[i, j]), "cls": int(labels[i])}
+        for i, j in found[1]
+    ]
     return across, within
 
 
@@ -80,7 +96,7 @@ def _outliers(sims: np.ndarray, labels: np.ndarray, ids: list[int]) -> list[dict
                         "nearer": nearer,
                     }
                 )
-    return found
+    return sorted(found, key=lambda f: -f["distance"])[:LISTED]
 
 
 def _alike(units: np.ndarray, sims: np.ndarray, labels: np.ndarray, num_classes: int) -> list:
