@@ -76,7 +76,9 @@ def model_version_list(*, include_unready: bool = False, user=None) -> QuerySet[
     """Ready versions anyone may use, plus ``user``'s own classifiers. A user's
     classifiers are private: no one else sees them here, staff included (the
     Django admin lists them for moderation)."""
-    versions = ModelVersion.objects.select_related("label_set").order_by("name", "-version")
+    versions = ModelVersion.objects.select_related("label_set", "base_version").order_by(
+        "name", "-version"
+    )
     if not include_unready:
         versions = versions.filter(status=ModelVersion.Status.READY)
     return versions.filter(Q(owner__isnull=True) | Q(owner_id=getattr(user, "pk", None)))
