@@ -39,7 +39,7 @@ def _made_by_token(request, queryset, made_by: Q):
     return queryset.filter(made_by)
 
 
-def _predictions(request, *, own: bool = False):
+def predictions_for_request(request, *, own: bool = False):
     """The user's classifications; with ``own``, only the token's own unless
     it holds history:read (the list itself needs history:read)."""
     predictions = selectors.prediction_list_for_user(user=request.user)
@@ -79,7 +79,7 @@ class ClassificationListApi(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # the schema generator's anonymous request
             return Prediction.objects.none()
-        return _predictions(self.request)
+        return predictions_for_request(self.request)
 
     @extend_schema(
         request={
@@ -211,7 +211,7 @@ class ClassificationDetailApi(generics.RetrieveDestroyAPIView):
     required_scope = {"GET": MADE_OR_HISTORY, "DELETE": Scope.CLASSIFY}
 
     def get_queryset(self):
-        return _predictions(self.request, own=True)
+        return predictions_for_request(self.request, own=True)
 
     def perform_destroy(self, instance):
         services.prediction_delete(user=self.request.user, prediction_id=instance.pk)

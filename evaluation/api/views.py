@@ -17,7 +17,7 @@ from accounts.scopes import (
     token_classifier_id,
     token_limit_queryset,
 )
-from classification.models import Prediction
+from classification.api.views import predictions_for_request
 from core.exceptions import ApplicationError
 from core.ratelimits import rate_limit_hit
 from core.uploads import read_data_within_limits
@@ -241,8 +241,9 @@ class FeedbackApi(APIView):
 
     @extend_schema(request=s.FeedbackCreateSerializer, responses={201: s.FeedbackSerializer})
     def post(self, request, pk: int):
+        # the same classifications the token may follow (its own without history:read)
         prediction = get_object_or_404(
-            Prediction.objects.filter(user=request.user).select_related("model_version"), pk=pk
+            predictions_for_request(request, own=True).select_related("model_version"), pk=pk
         )
         token_check_version(request, prediction.model_version)
         payload = s.FeedbackCreateSerializer(data=request.data)

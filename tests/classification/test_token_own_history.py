@@ -111,3 +111,14 @@ def test_deleting_the_token_keeps_what_it_made(made):
     job.refresh_from_db()
     assert job.api_token is None
     assert Prediction.objects.get(pk=made["my_prediction"]).api_token is None
+
+
+def test_a_classify_only_token_corrects_only_its_own_classifications(made):
+    mine = made["mine"]
+    theirs = made["their_prediction"]
+    wrong = {"correct": "tabby cat", "consent": True}
+    feedback = f"/api/v1/classifications/{theirs}/feedback/"
+    # nor shares its photo with staff
+    assert mine.post(feedback, wrong, format="json").status_code == 404
+    own = f"/api/v1/classifications/{made['my_prediction']}/feedback/"
+    assert mine.post(own, wrong, format="json").status_code == 201
