@@ -81,10 +81,10 @@ def test_upload_and_see_results_without_reload(
 
     page.goto(live_server.url + reverse("classification:history"))
     assert expected in page.inner_text("main")
-    assert page.locator("img.thumb").count() == 2
+    assert page.locator("img.gallery-thumb").count() == 2
     assert _fits(page)
     page.screenshot(path=screenshot_dir / f"history-{language}-{size}.png", full_page=True)
-    page.locator("main table a").first.click()
+    page.locator("main a.gallery-link").first.click()
     page.locator("img.detail-image").wait_for()
     assert page.evaluate("document.querySelector('img.detail-image').naturalWidth") > 0
     assert errors == []
@@ -142,14 +142,17 @@ def test_batch_progress_updates_live_then_shows_results(
 
     worker = start_worker("batches")
     try:
-        page.wait_for_selector("table.history", timeout=120_000)  # the page reloads when done
+        page.wait_for_selector(".batch-downloads", timeout=120_000)  # the page reloads when done
     finally:
         worker.terminate()
         worker.wait(timeout=20)
     job.refresh_from_db()
     assert (job.status, job.done, job.failed) == ("succeeded", 60, 1)
-    assert "broken.jpg" in page.inner_text("main")
     assert page.get_by_role("link", name=download).is_visible()
+    assert page.locator("img.batch-thumb").count() == 50  # the first page of 61 photos
+    page.locator("a[rel=next]").click()
+    page.wait_for_url("**/?page=2")
+    assert "broken.jpg" in page.inner_text("main")  # the failed one, last in the batch
     assert _fits(page)
     page.screenshot(path=screenshot_dir / f"batch-finished-{language}-360x740.png", full_page=True)
     assert errors == []
