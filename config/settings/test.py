@@ -39,3 +39,9 @@ ALIAS_CACHE_SECONDS = 0  # tests move aliases and expect the next request to see
 # Building int8 variants takes a models worker half a minute per model: only the
 # tests that check them turn it on (tests/models_registry/test_int8.py).
 MODEL_INT8_VARIANTS = env.bool("DJANGO_MODEL_INT8_VARIANTS", default=False)
+# A validation run in the test's own process happens inside the test's open
+# transaction, where the lease thread's separate connection cannot see the job
+# row: a renewal there would read as a lost lease on a slow machine. Workers
+# started by tests get their lease through DJANGO_MODEL_VALIDATION_LEASE_SECONDS;
+# the recovery tests expire leases by hand.
+MODEL_VALIDATION_LEASE_SECONDS = env.int("DJANGO_MODEL_VALIDATION_LEASE_SECONDS", default=900)
