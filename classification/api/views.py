@@ -174,7 +174,6 @@ def _classify_request(request, *, options, json):
         validated = payload.validated_data
         images = validated.get("images") or []
         uploads = [services.Upload(name=i["name"], data=i["data"]) for i in images]
-        uploads += image_uploads_from_urls(url=validated.get("url"), urls=validated.get("urls"))
     else:
         payload = options(data=data)
         payload.is_valid(raise_exception=True)
@@ -185,6 +184,8 @@ def _classify_request(request, *, options, json):
     model_version_expect(
         version=version, model=validated["model"], expected=validated["expected_version"]
     )
+    # Addresses are fetched last: a request refused anyway costs no fetch.
+    uploads += image_uploads_from_urls(url=validated.get("url"), urls=validated.get("urls"))
     return validated, uploads, version
 
 

@@ -119,3 +119,14 @@ def test_the_request_names_its_images_one_way(client_a, pictures, settings):
     assert response.status_code == 400
     assert response.json()["error"]["code"] == "too_many_urls"
     assert pictures.requests == []
+
+
+def test_a_request_refused_anyway_fetches_nothing(client_a, pictures, imagenet_model):
+    address = pictures.url("/photos/espresso.png")
+    moved = client_a.post(
+        URL, {"url": address, "expected_version": imagenet_model.pk + 1000}, format="json"
+    )
+    assert moved.status_code == 412 and moved.json()["error"]["code"] == "version_changed"
+    unknown = client_a.post(URL, {"url": address, "model": "no-such-alias"}, format="json")
+    assert unknown.status_code in (400, 404)
+    assert pictures.requests == []  # the address was never fetched
