@@ -163,3 +163,12 @@ def test_waiting_gives_up_after_the_timeout(picsort, settings):
     with pytest.raises(PicsortError) as error:
         picsort.wait_batch(batch)
     assert error.value.code == "timeout" and error.value.body["status"] == "queued"
+
+
+def test_a_classifiers_checks_are_read_and_looked_at(picsort):
+    classifier = picsort.classifier_create("Soils", ["brick", "grass"])
+    picsort.examples_add(classifier["id"], "brick", ("b.png", photo("brick.png")))
+    checks = picsort.classifier_checks(classifier["id"])
+    assert {"across", "within", "outliers", "alike", "pending"} <= set(checks)
+    looked = picsort.classifier_checks(classifier["id"], look=True)
+    assert looked["pending"] <= checks["pending"]

@@ -28,6 +28,8 @@ METHODS = {
     "classifiers_imports_retrieve": "example_import",
     "classifiers_train_create": "train",
     "classifiers_versions_list": "classifier_versions",
+    "classifiers_checks_retrieve": "classifier_checks",
+    "classifiers_checks_create": "classifier_checks",  # look=True
     "training_runs_retrieve": "training_run",
     "training_runs_cancel_create": "training_run_cancel",
     "models_list": "models",

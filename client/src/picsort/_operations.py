@@ -76,6 +76,13 @@ class Operations:
     def classifier_versions(self, classifier_id: int) -> list[JSON]:
         return self.transport.list(f"{API}/classifiers/{classifier_id}/versions/")
 
+    def classifier_checks(self, classifier_id: int, *, look: bool = False) -> JSON:
+        """The checks on a classifier's examples (the same photo in two classes
+        or twice in one, outliers, classes alike, how many are still pending);
+        ``look=True`` first looks at up to 32 pending examples."""
+        url = f"{API}/classifiers/{classifier_id}/checks/"
+        return self.transport.request("POST" if look else "GET", url).json()
+
     def example_import(self, classifier_id: int, import_id: int) -> JSON:
         return self.transport.get(f"{API}/classifiers/{classifier_id}/imports/{import_id}/")
 
