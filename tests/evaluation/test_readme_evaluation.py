@@ -3,7 +3,6 @@ feedback, replay, approval), run as written against a live server."""
 
 import hashlib
 import re
-import subprocess
 import zipfile
 
 import pytest
@@ -14,19 +13,8 @@ from classification import services as classification
 from models_registry.models import AliasChange, ModelAlias, ModelVersion
 from tests.accounts.factories import UserFactory
 from tests.conftest import photo
-from tests.core.test_readme import ROOT
+from tests.core.test_readme import readme_block, readme_commands_run
 from tests.training.examples import crops
-
-
-def readme_block() -> str:
-    text = (ROOT / "README.md").read_text()
-    block = re.search(
-        r"<!-- api-examples-evaluation -->\s*```sh\n(.*?)```\s*<!-- /api-examples-evaluation -->",
-        text,
-        re.S,
-    )
-    assert block, "the README lost its api-examples-evaluation block"
-    return block.group(1)
 
 
 def _candidate(current: ModelVersion, pretrained_artifacts) -> ModelVersion:
@@ -67,19 +55,10 @@ def test_readme_evaluation_examples_work_as_written(
             for number, data in enumerate(crops(source, 4, seed=len(folder))):
                 archive.writestr(f"{folder}/{number}.jpg", data)
 
-    script = re.sub(r"\\\n\s*", "", readme_block())
-    lines = [f"{line}\necho '---'" if "curl " in line else line for line in script.splitlines()]
-    lines = [f"BASE={live_server.url}", f"TOKEN={key}", *lines]
-    lines = [re.sub(r"^STAFF_TOKEN=.*$", f"STAFF_TOKEN={staff_key}", line) for line in lines]
-    result = subprocess.run(
-        ["bash", "-euo", "pipefail", "-c", "\n".join(lines)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stderr + result.stdout[-3000:]
-    outputs = [o.replace(" ", "") for o in result.stdout.split("---")[:-1]]
+    script = readme_block("api-examples-evaluation")
+    script = re.sub(r"(?m)^STAFF_TOKEN=.*$", f"STAFF_TOKEN={staff_key}", script)
+    runs = readme_commands_run(script, cwd=tmp_path, base=live_server.url, token=key, timeout=300)
+    outputs = [o.replace(" ", "") for o in runs]
     assert len(outputs) == 13
     assert '"status":"succeeded"' in outputs[1] and '"added":8' in outputs[1]
     assert '"status":"succeeded"' in outputs[4] and '"top5_accuracy":' in outputs[4]
